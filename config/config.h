@@ -1,0 +1,155 @@
+#pragma once
+// The agent's configuration as plain validated values. Loading (loader.h)
+// turns one TOML file plus --set overrides into a Config or a precise error.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+
+namespace floorlink::config {
+
+// Where a value came from, for error messages raised after loading
+// ("floorlink.toml:31: devices[1].options.suffix: ...").
+struct Origin {
+  std::string file;
+  int line = 0;
+  std::string key;  // full key path, e.g. devices[1].options.suffix
+  std::string describe() const;  // "floorlink.toml:31: devices[1].options.suffix"
+};
+
+// A protocol option of a device, validated by the driver that reads it.
+struct OptionValue {
+  std::string text;  // strings as is; integers/booleans/floats in TOML notation
+  Origin origin;
+};
+
+enum class AddressScheme { kSerial, kTcp, kUsb, kEvdev, kFile, kSim };
+
+// A device address in the style of CUPS device URIs:
+//   serial:/dev/ttyUSB0?baud=9600&format=7E1
+//   tcp://10.1.2.3:9100
+//   usb://0922:8003?serial=ABC
+//   evdev:/dev/input/by-id/usb-...-event-kbd
+//   file:/var/lib/floorlink/labels.zpl   (printer sink for tests and demos)
+//   sim:name                              (built-in simulated device, demos)
+struct DeviceAddress {
+  AddressScheme scheme = AddressScheme::kTcp;
+  std::string path;                       // serial, evdev, file, sim
+  std::string host;                       // tcp
+  uint16_t port = 0;                      // tcp
+  uint16_t vendorId = 0, productId = 0;   // usb
+  std::map<std::string, std::string> params;  // ?key=value&...
+  std::string text;                       // as written
+};
+
+enum class DeviceKind { kScanner, kScale, kPrinter };
+enum class StationKind { kPick, kPack, kShip };
+
+std::string_view toString(AddressScheme scheme);
+std::string_view toString(DeviceKind kind);
+std::string_view toString(StationKind kind);
+
+struct DeviceConfig {
+  std::string id;
+  DeviceKind kind = DeviceKind::kScanner;
+  DeviceAddress address;
+  // Protocol/model, e.g. scanner: "generic"; scale: "mt-sics", "toledo-8217",
+  // "nci", "hid-pos", "continuous"; printer: "zpl".
+  std::string protocol;
+  std::map<std::string, OptionValue> options;  // [devices.options]
+  Origin origin;
+};
+
+struct StationConfig {
+  std::string id;
+  StationKind kind = StationKind::kPick;
+  std::string scanner;  // device ids; empty when none
+  std::string scale;
+  std::string printer;
+  Origin origin;
+};
+
+struct AgentSection {
+  std::string site;
+  std::string id;
+  std::filesystem::path dataDir = "/var/lib/floorlink";
+};
+
+struct MqttSection {
+  std::string url = "tcp://127.0.0.1:1883";  // tcp:// or ssl://
+  std::string clientId;                     // default: {site}-{agent}
+  std::string username;
+  std::string password;                     // secret: never logged or published
+  std::string caFile;
+  std::string certFile;
+  std::string keyFile;
+  std::string keyPassword;                  // secret
+  bool verifyServer = true;
+  std::string protocol = "auto";            // auto, 3.1.1 or 5
+  std::chrono::seconds keepalive{30};
+  std::chrono::seconds connectTimeout{10};
+  std::chrono::milliseconds backoffMin{500};
+  std::chrono::milliseconds backoffMax{30000};
+  std::chrono::seconds ackTimeout{30};      // C-A2
+  std::chrono::seconds stateInterval{60};   // C-P2
+  size_t maxPayload = 1 << 20;              // bytes, §1
+  int inflight = 64;                        // unacked publishes in flight (C-E4)
+};
+
+enum class SyncMode { kFull, kNormal };
+
+struct StorageSection {
+  SyncMode synchronous = SyncMode::kFull;
+  std::chrono::milliseconds busyTimeout{5000};
+  std::chrono::hours retention{24 * 7};     // C-A4
+};
+
+struct ControlSection {
+  std::filesystem::path socket = "/run/floorlink/control.sock";
+  std::string group;  // owner group of the socket; empty: the process's group
+};
+
+struct LabelsSection {
+  std::filesystem::path templatesDir = "/etc/floorlink/labels";
+  std::string gs1CompanyPrefix;  // 7-10 digits; needed to generate SSCCs
+  int extensionDigit = 0;
+  std::chrono::hours jobExpiry{24};
+};
+
+struct HttpSection {
+  bool enabled = false;
+  std::string bind = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string token;  // secret; required when bind is not loopback
+};
+
+struct LogSection {
+  LogLevel level = LogLevel::kInfo;
+  std::map<std::string, LogLevel> modules;
+  LogTarget target = LogTarget::kAuto;
+};
+
+struct Config {
+  AgentSection agent;
+  MqttSection mqtt;
+  StorageSection storage;
+  ControlSection control;
+  LabelsSection labels;
+  HttpSection http;
+  LogSection log;
+  std::vector<DeviceConfig> devices;
+  std::vector<StationConfig> stations;
+  std::string sourceFile;  // the file it was loaded from
+
+  const DeviceConfig* device(std::string_view id) const;
+  const StationConfig* station(std::string_view id) const;
+  // Every secret value, for log masking.
+  std::vector<std::string> secrets() const;
+};
+
+}  // namespace floorlink::config
