@@ -1,0 +1,316 @@
+#include "config/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace floorlink::config {
+namespace {
+
+constexpr const char* kMinimal = R"(
+[agent]
+site = "dc1"
+id = "pc7"
+)";
+
+constexpr const char* kFull = R"(
+[agent]
+site = "dc1"
+id = "pc7"
+data_dir = "/var/lib/floorlink"
+
+[mqtt]
+url = "ssl://broker.dc1:8883"
+username = "pc7"
+password = "s3cret"
+ca_file = "/etc/floorlink/ca.pem"
+cert_file = "/etc/floorlink/c.pem"
+key_file = "/etc/floorlink/c.key"
+keepalive_s = 10
+inflight = 32
+
+[storage]
+synchronous = "normal"
+retention_days = 3
+
+[[devices]]
+id = "scanner1"
+kind = "scanner"
+address = "serial:/dev/ttyUSB0?baud=9600&format=7E1"
+[devices.options]
+suffix = "CR"
+beep = 3
+
+[[devices]]
+id = "scale1"
+kind = "scale"
+address = "usb://0922:8003?serial=ABC"
+protocol = "hid-pos"
+
+[[devices]]
+id = "printer1"
+kind = "printer"
+address = "tcp://10.1.2.3:9100"
+
+[[stations]]
+id = "pack1"
+kind = "pack"
+scanner = "scanner1"
+scale = "scale1"
+printer = "printer1"
+
+[log]
+level = "debug"
+[log.modules]
+sync = "trace"
+)";
+
+std::string errorOf(std::string_view text, std::vector<std::string> overrides = {}) {
+  auto c = loadString(text, "floorlink.toml", overrides);
+  EXPECT_FALSE(c.has_value()) << "expected an error";
+  return c ? "" : c.error().message;
+}
+
+TEST(ConfigLoader, MinimalConfigWithNoDevicesIsValid) {
+  auto c = loadString(kMinimal, "floorlink.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->agent.site, "dc1");
+  EXPECT_EQ(c->agent.id, "pc7");
+  EXPECT_EQ(c->mqtt.clientId, "dc1-pc7");
+  EXPECT_TRUE(c->devices.empty());
+  EXPECT_TRUE(c->stations.empty());
+  EXPECT_EQ(c->mqtt.ackTimeout, std::chrono::seconds(30));
+  EXPECT_EQ(c->storage.synchronous, SyncMode::kFull);
+}
+
+TEST(ConfigLoader, FullExampleLoadsEveryValue) {
+  auto c = loadString(kFull, "floorlink.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->mqtt.url, "ssl://broker.dc1:8883");
+  EXPECT_EQ(c->mqtt.keepalive, std::chrono::seconds(10));
+  EXPECT_EQ(c->mqtt.inflight, 32);
+  EXPECT_EQ(c->storage.synchronous, SyncMode::kNormal);
+  EXPECT_EQ(c->storage.retention, std::chrono::hours(72));
+  ASSERT_EQ(c->devices.size(), 3u);
+  const auto& scanner = c->devices[0];
+  EXPECT_EQ(scanner.address.scheme, AddressScheme::kSerial);
+  EXPECT_EQ(scanner.address.path, "/dev/ttyUSB0");
+  EXPECT_EQ(scanner.address.params.at("format"), "7E1");
+  EXPECT_EQ(scanner.options.at("suffix").text, "CR");
+  EXPECT_EQ(scanner.options.at("beep").text, "3");
+  EXPECT_EQ(scanner.options.at("beep").origin.describe(), "floorlink.toml:27: devices[0].options.beep");
+  EXPECT_EQ(c->devices[1].address.vendorId, 0x0922);
+  EXPECT_EQ(c->devices[1].address.productId, 0x8003);
+  EXPECT_EQ(c->devices[1].address.params.at("serial"), "ABC");
+  EXPECT_EQ(c->devices[1].protocol, "hid-pos");
+  EXPECT_EQ(c->devices[2].address.host, "10.1.2.3");
+  EXPECT_EQ(c->devices[2].address.port, 9100);
+  EXPECT_EQ(c->devices[2].protocol, "zpl");
+  ASSERT_EQ(c->stations.size(), 1u);
+  EXPECT_EQ(c->stations[0].kind, StationKind::kPack);
+  EXPECT_EQ(c->log.level, LogLevel::kDebug);
+  EXPECT_EQ(c->log.modules.at("sync"), LogLevel::kTrace);
+  EXPECT_EQ(c->secrets(), std::vector<std::string>{"s3cret"});
+}
+
+TEST(ConfigLoader, DefaultConfigTextPassesTheCheck) {
+  auto c = loadString(defaultConfigText(), "default");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+}
+
+TEST(ConfigLoader, UnknownSchemeNamesFileLineKeyAndChoices) {
+  std::string text = std::string(kMinimal) + R"(
+[[devices]]
+id = "p"
+kind = "printer"
+address = "tpc://10.1.2.3:9100"
+)";
+  EXPECT_EQ(errorOf(text),
+            "floorlink.toml:9: devices[0].address: unknown scheme \"tpc\", expected serial, tcp, usb, evdev, file or sim");
+}
+
+TEST(ConfigLoader, UnknownKeyIsAnErrorWithDidYouMean) {
+  std::string text = std::string(kMinimal) + "\n[mqtt]\nurll = \"tcp://x:1\"\n";
+  std::string e = errorOf(text);
+  EXPECT_NE(e.find("floorlink.toml:7: mqtt.urll: unknown key, did you mean \"url\"?"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, UnknownSectionIsAnError) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[mqqt]\nurl = \"tcp://x:1\"\n");
+  EXPECT_NE(e.find("mqqt: unknown key, did you mean \"mqtt\"?"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, WrongTypeSaysWhatIsExpected) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[mqtt]\nkeepalive_s = \"30\"\n");
+  EXPECT_NE(e.find("floorlink.toml:7: mqtt.keepalive_s: expected an integer, found a string"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, OutOfRangeValue) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[mqtt]\ninflight = 0\n");
+  EXPECT_NE(e.find("mqtt.inflight: expected an integer from 1 to 65535, found 0"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, BadChoiceListsTheChoices) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[storage]\nsynchronous = \"fulll\"\n");
+  EXPECT_NE(e.find("storage.synchronous: \"fulll\" is not one of full, normal, did you mean \"full\"?"),
+            std::string::npos) << e;
+}
+
+TEST(ConfigLoader, MissingAgentSection) {
+  std::string e = errorOf("[mqtt]\nurl = \"tcp://a:1\"\n");
+  EXPECT_NE(e.find("agent: missing [agent] section"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, MissingRequiredKeys) {
+  std::string e = errorOf("[agent]\nsite = \"dc1\"\n");
+  EXPECT_NE(e.find("agent.id: missing"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, InvalidIds) {
+  std::string e = errorOf("[agent]\nsite = \"dc 1\"\nid = \"pc7\"\n");
+  EXPECT_NE(e.find("floorlink.toml:2: agent.site: \"dc 1\" is not a valid id"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, BadMqttUrl) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[mqtt]\nurl = \"http://broker:1883\"\n");
+  EXPECT_NE(e.find("mqtt.url: \"http://broker:1883\" must start with tcp:// or ssl://"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, NotTomlAtAll) {
+  std::string e = errorOf("[agent\nsite=");
+  EXPECT_NE(e.find("floorlink.toml:1: not valid TOML"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, DuplicateDeviceIds) {
+  std::string text = std::string(kMinimal) + R"(
+[[devices]]
+id = "s1"
+kind = "scanner"
+address = "tcp://127.0.0.1:7000"
+[[devices]]
+id = "s1"
+kind = "scanner"
+address = "tcp://127.0.0.1:7001"
+)";
+  std::string e = errorOf(text);
+  EXPECT_NE(e.find("floorlink.toml:11: devices[1].id: \"s1\" is used by an earlier device"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, StationReferencesAreChecked) {
+  std::string text = std::string(kMinimal) + R"(
+[[devices]]
+id = "scanner1"
+kind = "scanner"
+address = "tcp://127.0.0.1:7000"
+[[stations]]
+id = "pick1"
+kind = "pick"
+scanner = "scaner1"
+scale = "scanner1"
+)";
+  std::string e = errorOf(text);
+  EXPECT_NE(e.find("stations[0].scanner: no device with id \"scaner1\", did you mean \"scanner1\"?"), std::string::npos) << e;
+  EXPECT_NE(e.find("stations[0].scale: device \"scanner1\" is a scanner, not a scale"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, PackStationNeedsScaleAndPrinter) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[[stations]]\nid = \"pack1\"\nkind = \"pack\"\n");
+  EXPECT_NE(e.find("stations[0].scale: a pack station needs a scale"), std::string::npos) << e;
+  EXPECT_NE(e.find("stations[0].printer: a pack station needs a printer"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, AllProblemsAreReportedAtOnce) {
+  std::string e = errorOf("[agent]\nsite = \"dc1\"\nid = \"pc7\"\nbogus = 1\n[mqtt]\ninflight = -1\n");
+  EXPECT_NE(e.find("agent.bogus"), std::string::npos);
+  EXPECT_NE(e.find("mqtt.inflight"), std::string::npos);
+}
+
+TEST(ConfigLoader, HttpOffLoopbackNeedsAToken) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[http]\nenabled = true\nbind = \"0.0.0.0\"\n");
+  EXPECT_NE(e.find("http.token: required when http.bind is not a loopback address"), std::string::npos) << e;
+}
+
+TEST(ConfigOverrides, SetReplacesValuesWithTypes) {
+  auto c = loadString(kFull, "floorlink.toml",
+                      {"mqtt.url=tcp://127.0.0.1:1999", "mqtt.inflight=8", "mqtt.verify_server=false",
+                       "agent.id=123", "devices[0].options.suffix=LF", "log.modules.agent=warn"});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->mqtt.url, "tcp://127.0.0.1:1999");
+  EXPECT_EQ(c->mqtt.inflight, 8);
+  EXPECT_FALSE(c->mqtt.verifyServer);
+  EXPECT_EQ(c->agent.id, "123");
+  EXPECT_EQ(c->devices[0].options.at("suffix").text, "LF");
+  EXPECT_EQ(c->log.modules.at("agent"), LogLevel::kWarn);
+}
+
+TEST(ConfigOverrides, SetCreatesMissingSections) {
+  auto c = loadString(kMinimal, "floorlink.toml", {"control.socket=/tmp/x.sock", "storage.synchronous=normal"});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->control.socket, "/tmp/x.sock");
+  EXPECT_EQ(c->storage.synchronous, SyncMode::kNormal);
+}
+
+TEST(ConfigOverrides, BadOverridesAreClearErrors) {
+  EXPECT_NE(errorOf(kMinimal, {"novalue"}).find("expected key.path=value"), std::string::npos);
+  EXPECT_NE(errorOf(kMinimal, {"devices[3].id=x"}).find("there is no devices[3] table"), std::string::npos);
+  EXPECT_NE(errorOf(kMinimal, {"mqtt.inflight=lots"}).find("mqtt.inflight: expected an integer, found a string"),
+            std::string::npos);
+  EXPECT_NE(errorOf(kMinimal, {"mqtt.bogus=1"}).find("mqtt.bogus: unknown key"), std::string::npos);
+}
+
+TEST(ConfigLoader, LoadFileReportsMissingFile) {
+  auto c = loadFile("/nonexistent/floorlink.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(c.error().message.find("/nonexistent/floorlink.toml: cannot read"), std::string::npos);
+}
+
+TEST(ConfigLoader, LoadFileUsesThePathInErrors) {
+  auto path = std::filesystem::temp_directory_path() / "floorlink-config-test.toml";
+  std::ofstream(path) << "[agent]\nsite = \"dc1\"\nid = \"pc7\"\nsitee = 1\n";
+  auto c = loadFile(path);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message.find(path.string() + ":4: agent.sitee: unknown key, did you mean \"site\"?"),
+            std::string::npos) << c.error().message;
+  std::filesystem::remove(path);
+}
+
+struct AddressCase {
+  const char* text;
+  bool ok;
+  const char* expect;  // error fragment, or scheme name
+};
+
+class AddressTest : public ::testing::TestWithParam<AddressCase> {};
+
+TEST_P(AddressTest, Parses) {
+  auto c = GetParam();
+  auto a = parseAddress(c.text);
+  ASSERT_EQ(a.has_value(), c.ok) << c.text << ": " << (a ? "" : a.error().message);
+  if (a) {
+    EXPECT_EQ(toString(a->scheme), c.expect);
+  } else {
+    EXPECT_NE(a.error().message.find(c.expect), std::string::npos) << a.error().message;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Addresses, AddressTest,
+    ::testing::Values(AddressCase{"serial:/dev/ttyUSB0", true, "serial"},
+                      AddressCase{"serial:/dev/serial/by-id/usb-X-if00?baud=9600&format=8N1", true, "serial"},
+                      AddressCase{"tcp://10.1.2.3:9100", true, "tcp"},
+                      AddressCase{"usb://0922:8003", true, "usb"},
+                      AddressCase{"evdev:/dev/input/by-id/kbd", true, "evdev"},
+                      AddressCase{"file:/tmp/labels.zpl", true, "file"},
+                      AddressCase{"sim:scale", true, "sim"},
+                      AddressCase{"ttyUSB0", false, "has no scheme"},
+                      AddressCase{"serial:dev/ttyUSB0", false, "must be absolute"},
+                      AddressCase{"tcp://host", false, "needs host:port"},
+                      AddressCase{"tcp://host:99999", false, "from 1 to 65535"},
+                      AddressCase{"tcp:host:9100", false, "tcp://host:port"},
+                      AddressCase{"usb://zz:8003", false, "bad USB vendor id"},
+                      AddressCase{"usb://0922", false, "usb://VVVV:PPPP"},
+                      AddressCase{"serial:/dev/ttyUSB0?baud", false, "key=value"}));
+
+}  // namespace
+}  // namespace floorlink::config
