@@ -25,6 +25,14 @@ std::string_view toString(ErrorCode code) {
   return "unknown";
 }
 
+ErrorCode parseErrorCode(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kInternal); ++i) {
+    auto code = static_cast<ErrorCode>(i);
+    if (toString(code) == name) return code;
+  }
+  return ErrorCode::kInternal;
+}
+
 std::string Error::describe() const {
   std::string out(toString(code));
   out += ": ";

@@ -29,6 +29,8 @@ enum class ErrorCode {
 };
 
 std::string_view toString(ErrorCode code);
+// The inverse of toString(); kInternal for an unknown name.
+ErrorCode parseErrorCode(std::string_view name);
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
