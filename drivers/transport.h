@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/event_loop.h"
+#include "core/log.h"
 
 namespace floorlink::drivers {
 
@@ -21,6 +22,9 @@ class Transport {
     // The stream ended (unplug, peer closed, read error). After this the
     // transport is closed; open() may be called again to reconnect.
     std::function<void(const Error& why)> onClosed;
+    // Optional: the stream is usable. TCP calls it once the connection is
+    // established; the others right after a successful open() (posted).
+    std::function<void()> onConnected;
   };
 
   virtual ~Transport() = default;
@@ -36,7 +40,27 @@ class Transport {
   virtual std::string describe() const = 0;
 };
 
-// Builds the transport a device address names.
+// Builds the transport a device address names. Address parameters:
+//   serial:PATH?baud=9600&format=8N1&flow=none|xonxoff|rtscts|dtrdsr
+//       PATH may be a /dev/serial/by-id or by-path symlink (preferred: stable
+//       across replugging); format is data bits 5-8, parity N/E/O/M/S, stop 1-2.
+//   tcp://HOST:PORT?connect_timeout_ms=3000
+//   usb://VVVV:PPPP?serial=ABC&interface=0&usage_page=0x8c
+//       USB HID: each onData call carries exactly one raw HID input report
+//       from the interrupt IN endpoint (report id first when the device uses
+//       report ids). usage_page, when given, must match the first usage page
+//       of the HID report descriptor (0x8c scanners, 0x8d scales).
+//   evdev:PATH?layout=us|de&gs=CHAR
+//       keyboard wedge: key presses become the characters they type on the
+//       given layout; Ctrl+] and the configured gs character become GS (0x1D).
+// Nothing is opened here: open() does that, so a missing device is a state
+// (offline), not a configuration error.
 Result<std::unique_ptr<Transport>> createTransport(EventLoop& loop, const config::DeviceAddress& address);
+Result<std::unique_ptr<Transport>> createTransport(EventLoop& loop, const config::DeviceAddress& address,
+                                                  Logger logger);
+
+// The path a serial or evdev address names, with by-id/by-path symlinks
+// resolved to the kernel node ("/dev/ttyUSB0"); empty when it does not exist.
+std::string resolveDeviceNode(const std::string& path);
 
 }  // namespace floorlink::drivers

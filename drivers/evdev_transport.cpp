@@ -1,0 +1,166 @@
+// Keyboard-wedge scanners through evdev, grabbed exclusively so their key
+// presses never reach a desktop session or a shell.
+#include <fcntl.h>
+#include <linux/input.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "drivers/keyboard_wedge.h"
+#include "drivers/transport_impl.h"
+
+namespace floorlink::drivers::detail {
+namespace {
+
+class EvdevTransport final : public Transport {
+ public:
+  EvdevTransport(EventLoop& loop, config::DeviceAddress address, KeyboardLayout layout, std::string gs, Logger logger)
+      : loop_(loop), address_(std::move(address)), layout_(layout), decoder_(layout, std::move(gs)),
+        logger_(std::move(logger)) {}
+  ~EvdevTransport() override { closeQuietly(); }
+
+  Status open(Handlers handlers) override {
+    closeQuietly();
+    int fd = ::open(address_.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      ErrorCode code = err == EACCES ? ErrorCode::kPermission : err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo;
+      std::string hint = err == EACCES  ? " (add the floorlink user to the input group, see docs/devices.md)"
+                         : err == ENOENT ? " (is the scanner plugged in? see ls -l /dev/input/by-id)"
+                                         : "";
+      return fail(code, "cannot open " + address_.path + ": " + errnoMessage(err) + hint);
+    }
+    if (::ioctl(fd, EVIOCGRAB, 1) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EBUSY) {
+        return fail(ErrorCode::kBusy, "cannot grab " + address_.path +
+                                          ": another program (a desktop session?) holds the keyboard exclusively");
+      }
+      return fail(ErrorCode::kIo, "cannot grab " + address_.path + ": " + errnoMessage(err) +
+                                      " (is this an evdev keyboard device?)");
+    }
+    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead), [this](uint32_t ev) { onEvents(ev); });
+    if (!watch) {
+      ::close(fd);
+      return fail(ErrorCode::kIo, "cannot watch " + address_.path + ": " + watch.error().message);
+    }
+    fd_ = fd;
+    watch_ = *watch;
+    handlers_ = std::move(handlers);
+    decoder_.reset();
+    pending_.clear();
+    alive_ = std::make_shared<int>(0);
+    if (handlers_.onConnected) {
+      loop_.post([weak = std::weak_ptr<int>(alive_), this] {
+        if (weak.lock() && handlers_.onConnected) handlers_.onConnected();
+      });
+    }
+    return ok();
+  }
+
+  void close() override { closeQuietly(); }
+  bool isOpen() const override { return fd_ >= 0; }
+
+  Status write(std::span<const uint8_t>) override {
+    return fail(ErrorCode::kUnsupported, address_.path + ": a keyboard-wedge scanner cannot receive commands");
+  }
+
+  std::string describe() const override {
+    return "evdev:" + address_.path + " layout " + std::string(toString(layout_));
+  }
+
+ private:
+  void onEvents(uint32_t events) {
+    uint8_t buf[sizeof(input_event) * 64];
+    for (;;) {
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n > 0) {
+        pending_.insert(pending_.end(), buf, buf + n);
+        std::string text;
+        size_t off = 0;
+        while (pending_.size() - off >= sizeof(input_event)) {
+          input_event ev;
+          std::memcpy(&ev, pending_.data() + off, sizeof ev);
+          off += sizeof ev;
+          if (ev.type == EV_KEY) decoder_.key(ev.code, ev.value, text);
+        }
+        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(off));
+        if (!text.empty() && handlers_.onData) {
+          auto weak = std::weak_ptr<int>(alive_);
+          handlers_.onData(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+          if (!weak.lock()) return;
+        }
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      if (n < 0 || has(events, IoEvent::kHangup)) {
+        closeWith(Error{ErrorCode::kDisconnected,
+                        address_.path + ": " + (n < 0 ? errnoMessage(errno) : std::string("hung up")) + " (unplugged?)"});
+        return;
+      }
+      break;
+    }
+    if (has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
+      closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
+    }
+  }
+
+  void closeWith(const Error& why) {
+    auto handlers = std::move(handlers_);
+    closeQuietly();
+    logger_.info(deviceFields(address_.path), "evdev closed: {}", why.message);
+    if (handlers.onClosed) handlers.onClosed(why);
+  }
+
+  void closeQuietly() {
+    alive_.reset();
+    if (watch_) loop_.unwatchFd(watch_);
+    watch_ = 0;
+    if (fd_ >= 0) {
+      ::ioctl(fd_, EVIOCGRAB, 0);
+      ::close(fd_);
+    }
+    fd_ = -1;
+  }
+
+  EventLoop& loop_;
+  config::DeviceAddress address_;
+  KeyboardLayout layout_;
+  KeyboardWedgeDecoder decoder_;
+  Logger logger_;
+  Handlers handlers_;
+  int fd_ = -1;
+  EventLoop::WatchId watch_ = 0;
+  std::vector<uint8_t> pending_;
+  std::shared_ptr<int> alive_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> createEvdevTransport(EventLoop& loop, const config::DeviceAddress& address,
+                                                       Logger logger) {
+  KeyboardLayout layout = KeyboardLayout::kUs;
+  std::string gs;
+  for (auto& [key, value] : address.params) {
+    if (key == "layout") {
+      auto l = parseKeyboardLayout(value);
+      if (!l) return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": " + l.error().message);
+      layout = *l;
+    } else if (key == "gs") {
+      if (value.empty() || value.size() > 4) {
+        return fail(ErrorCode::kInvalidArgument,
+                    "address \"" + address.text + "\": gs= must be the single character the scanner sends for GS");
+      }
+      gs = value;
+    } else {
+      return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": unknown evdev parameter \"" + key +
+                                                   "\" (known: layout, gs)");
+    }
+  }
+  return std::make_unique<EvdevTransport>(loop, address, layout, gs, std::move(logger));
+}
+
+}  // namespace floorlink::drivers::detail

@@ -1,0 +1,251 @@
+// Serial ports through libserialport; the fd is watched by the event loop.
+#include <fcntl.h>
+#include <libserialport.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <regex>
+
+#include "drivers/transport_impl.h"
+
+namespace floorlink::drivers::detail {
+namespace {
+
+struct SerialSettings {
+  int baud = 9600;
+  int dataBits = 8;
+  sp_parity parity = SP_PARITY_NONE;
+  int stopBits = 1;
+  sp_flowcontrol flow = SP_FLOWCONTROL_NONE;
+  std::string format = "8N1";
+  std::string flowName = "none";
+};
+
+Result<SerialSettings> parseSettings(const config::DeviceAddress& address) {
+  SerialSettings s;
+  auto baud = parseUnsignedParam(address, "baud", 50, 4000000, 9600);
+  if (!baud) return std::unexpected(baud.error());
+  s.baud = static_cast<int>(*baud);
+  if (auto it = address.params.find("format"); it != address.params.end()) {
+    static const std::regex kFormat("^([5-8])([NEOMSneoms])([12])$");
+    std::smatch m;
+    if (!std::regex_match(it->second, m, kFormat)) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "address \"" + address.text + "\": format=" + it->second +
+                      " is not data bits 5-8, parity N/E/O/M/S and stop bits 1-2, e.g. 8N1 or 7E1");
+    }
+    s.dataBits = m[1].str()[0] - '0';
+    switch (std::toupper(static_cast<unsigned char>(m[2].str()[0]))) {
+      case 'E': s.parity = SP_PARITY_EVEN; break;
+      case 'O': s.parity = SP_PARITY_ODD; break;
+      case 'M': s.parity = SP_PARITY_MARK; break;
+      case 'S': s.parity = SP_PARITY_SPACE; break;
+      default: s.parity = SP_PARITY_NONE; break;
+    }
+    s.stopBits = m[3].str()[0] - '0';
+    s.format = m[1].str() + static_cast<char>(std::toupper(static_cast<unsigned char>(m[2].str()[0]))) + m[3].str();
+  }
+  if (auto it = address.params.find("flow"); it != address.params.end()) {
+    const std::string& f = it->second;
+    if (f == "none") s.flow = SP_FLOWCONTROL_NONE;
+    else if (f == "xonxoff") s.flow = SP_FLOWCONTROL_XONXOFF;
+    else if (f == "rtscts") s.flow = SP_FLOWCONTROL_RTSCTS;
+    else if (f == "dtrdsr") s.flow = SP_FLOWCONTROL_DTRDSR;
+    else {
+      return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": flow=" + f +
+                                                   " is not one of none, xonxoff, rtscts, dtrdsr");
+    }
+    s.flowName = f;
+  }
+  for (auto& [key, value] : address.params) {
+    if (key != "baud" && key != "format" && key != "flow") {
+      return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": unknown serial parameter \"" +
+                                                   key + "\" (known: baud, format, flow)");
+    }
+  }
+  return s;
+}
+
+std::string spError(const char* what, sp_return r) {
+  if (r == SP_ERR_FAIL) {
+    char* msg = sp_last_error_message();
+    std::string text = std::string(what) + ": " + (msg ? msg : "failed");
+    sp_free_error_message(msg);
+    return text;
+  }
+  return std::string(what) + ": " + (r == SP_ERR_ARG ? "invalid argument" : r == SP_ERR_MEM ? "out of memory"
+                                                                         : "not supported by this port");
+}
+
+class SerialTransport final : public Transport {
+ public:
+  SerialTransport(EventLoop& loop, config::DeviceAddress address, SerialSettings settings, Logger logger)
+      : loop_(loop), address_(std::move(address)), settings_(settings), logger_(std::move(logger)) {}
+  ~SerialTransport() override { closeQuietly(); }
+
+  Status open(Handlers handlers) override {
+    closeQuietly();
+    std::string node = resolveDeviceNode(address_.path);
+    if (node.empty()) {
+      return fail(ErrorCode::kNotFound, "cannot open " + address_.path +
+                                            ": no such device (is the scanner plugged in? see ls -l /dev/serial/by-id)");
+    }
+    sp_port* port = nullptr;
+    if (sp_return r = sp_get_port_by_name(node.c_str(), &port); r != SP_OK) {
+      return fail(ErrorCode::kNotFound, "cannot open " + address_.path + ": " + spError("lookup", r));
+    }
+    if (sp_return r = sp_open(port, SP_MODE_READ_WRITE); r != SP_OK) {
+      int err = errno;
+      sp_free_port(port);
+      ErrorCode code = err == EACCES ? ErrorCode::kPermission : err == EBUSY ? ErrorCode::kBusy : ErrorCode::kIo;
+      std::string hint = err == EACCES ? " (add the floorlink user to the dialout group, see docs/devices.md)"
+                         : err == EBUSY ? " (another program holds the port)"
+                                        : "";
+      return fail(code, "cannot open " + address_.path + ": " + spError("open", r) + hint);
+    }
+    auto configure = [&]() -> Status {
+      sp_return r;
+      if ((r = sp_set_baudrate(port, settings_.baud)) != SP_OK) return fail(ErrorCode::kIo, spError("baud", r));
+      if ((r = sp_set_bits(port, settings_.dataBits)) != SP_OK) return fail(ErrorCode::kIo, spError("data bits", r));
+      if ((r = sp_set_parity(port, settings_.parity)) != SP_OK) return fail(ErrorCode::kIo, spError("parity", r));
+      if ((r = sp_set_stopbits(port, settings_.stopBits)) != SP_OK) return fail(ErrorCode::kIo, spError("stop bits", r));
+      if ((r = sp_set_flowcontrol(port, settings_.flow)) != SP_OK) return fail(ErrorCode::kIo, spError("flow control", r));
+      return ok();
+    };
+    if (auto s = configure(); !s) {
+      sp_close(port);
+      sp_free_port(port);
+      return fail(s.error().code, "cannot configure " + address_.path + ": " + s.error().message);
+    }
+    int fd = -1;
+    sp_get_port_handle(port, &fd);
+    int flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead), [this](uint32_t ev) { onEvents(ev); });
+    if (!watch) {
+      sp_close(port);
+      sp_free_port(port);
+      return fail(ErrorCode::kIo, "cannot watch " + address_.path + ": " + watch.error().message);
+    }
+    port_ = port;
+    fd_ = fd;
+    watch_ = *watch;
+    node_ = node;
+    handlers_ = std::move(handlers);
+    alive_ = std::make_shared<int>(0);
+    if (handlers_.onConnected) {
+      loop_.post([weak = std::weak_ptr<int>(alive_), this] {
+        if (weak.lock() && handlers_.onConnected) handlers_.onConnected();
+      });
+    }
+    return ok();
+  }
+
+  void close() override { closeQuietly(); }
+  bool isOpen() const override { return port_ != nullptr; }
+
+  Status write(std::span<const uint8_t> bytes) override {
+    if (!port_) return fail(ErrorCode::kDisconnected, address_.path + " is not open");
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+    flush();
+    return ok();
+  }
+
+  std::string describe() const override {
+    std::string d = "serial:" + address_.path + " " + std::to_string(settings_.baud) + " " + settings_.format;
+    if (settings_.flow != SP_FLOWCONTROL_NONE) d += " " + settings_.flowName;
+    if (!node_.empty() && node_ != address_.path) d += " (" + node_ + ")";
+    return d;
+  }
+
+ private:
+  void onEvents(uint32_t events) {
+    if (has(events, IoEvent::kRead) || has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
+      uint8_t buf[512];
+      for (;;) {
+        ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n > 0) {
+          auto weak = std::weak_ptr<int>(alive_);
+          if (handlers_.onData) handlers_.onData(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+          if (!weak.lock()) return;  // closed by the handler
+          continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+        if (n < 0) {
+          closeWith(Error{ErrorCode::kDisconnected, address_.path + ": read failed: " + errnoMessage(errno) +
+                                                        " (unplugged?)"});
+          return;
+        }
+        break;  // n == 0: no data on a raw tty
+      }
+      if (has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
+        closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
+        return;
+      }
+    }
+    if (has(events, IoEvent::kWrite)) flush();
+  }
+
+  void flush() {
+    while (!out_.empty()) {
+      ssize_t n = ::write(fd_, out_.data(), out_.size());
+      if (n > 0) {
+        out_.erase(out_.begin(), out_.begin() + n);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      closeWith(Error{ErrorCode::kDisconnected, address_.path + ": write failed: " + errnoMessage(errno)});
+      return;
+    }
+    uint32_t want = static_cast<uint32_t>(IoEvent::kRead) | (out_.empty() ? 0u : static_cast<uint32_t>(IoEvent::kWrite));
+    if (want != watching_) {
+      (void)loop_.modifyFd(watch_, want);
+      watching_ = want;
+    }
+  }
+
+  void closeWith(const Error& why) {
+    auto handlers = std::move(handlers_);
+    closeQuietly();
+    logger_.info(deviceFields(address_.path), "serial port closed: {}", why.message);
+    if (handlers.onClosed) handlers.onClosed(why);
+  }
+
+  void closeQuietly() {
+    alive_.reset();
+    if (watch_) loop_.unwatchFd(watch_);
+    watch_ = 0;
+    watching_ = static_cast<uint32_t>(IoEvent::kRead);
+    if (port_) {
+      sp_close(port_);
+      sp_free_port(port_);
+    }
+    port_ = nullptr;
+    fd_ = -1;
+    out_.clear();
+  }
+
+  EventLoop& loop_;
+  config::DeviceAddress address_;
+  SerialSettings settings_;
+  Logger logger_;
+  Handlers handlers_;
+  sp_port* port_ = nullptr;
+  int fd_ = -1;
+  EventLoop::WatchId watch_ = 0;
+  uint32_t watching_ = static_cast<uint32_t>(IoEvent::kRead);
+  std::string node_;
+  std::vector<uint8_t> out_;
+  std::shared_ptr<int> alive_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> createSerialTransport(EventLoop& loop, const config::DeviceAddress& address,
+                                                        Logger logger) {
+  auto settings = parseSettings(address);
+  if (!settings) return std::unexpected(settings.error());
+  return std::make_unique<SerialTransport>(loop, address, *settings, std::move(logger));
+}
+
+}  // namespace floorlink::drivers::detail
