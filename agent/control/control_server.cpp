@@ -178,7 +178,7 @@ void ControlServer::accept() {
       auto conn = weak.lock();
       if (!conn || conn->closed) return;
       if (has(ev, IoEvent::kWrite)) conn->flush();
-      if (conn->closed || !has(ev, IoEvent::kRead | IoEvent::kHangup)) return;
+      if (conn->closed || !(has(ev, IoEvent::kRead) || has(ev, IoEvent::kHangup))) return;
       char buf[4096];
       while (true) {
         ssize_t n = ::recv(conn->fd, buf, sizeof buf, MSG_DONTWAIT);
