@@ -1,0 +1,123 @@
+#include "agent/store/schema.h"
+
+#include <array>
+
+namespace floorlink::agent {
+namespace {
+
+// v1: the task queue, the inbox of applied commands and the outbox.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE schema_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('last_seq', 0), ('acked_through', 0), ('session', 0);
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE commands (
+  cmd_id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+  errors_json TEXT NOT NULL DEFAULT '[]',
+  kept_json TEXT,
+  wave_id TEXT NOT NULL DEFAULT '',
+  task_id TEXT NOT NULL DEFAULT '',
+  result_seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL
+);
+CREATE TABLE waves (
+  wave_id TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL CHECK (revision >= 1),
+  priority INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('open', 'cancelled')),
+  cmd_id TEXT NOT NULL,
+  task_count INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY,
+  task_id TEXT NOT NULL UNIQUE,
+  wave_id TEXT NOT NULL REFERENCES waves (wave_id),
+  revision INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('pick', 'pack', 'ship')),
+  order_id TEXT NOT NULL DEFAULT '',
+  station TEXT NOT NULL DEFAULT '',
+  claimed_by TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'done', 'short', 'cancelled')),
+  priority INTEGER NOT NULL DEFAULT 0,
+  sequence INTEGER,
+  seq_key INTEGER NOT NULL,
+  bin TEXT NOT NULL DEFAULT '',
+  sku TEXT NOT NULL DEFAULT '',
+  qty INTEGER NOT NULL DEFAULT 0,
+  qty_done INTEGER NOT NULL DEFAULT 0,
+  operator TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  spec_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX tasks_next ON tasks (station, kind, priority DESC, seq_key, id) WHERE state = 'pending';
+CREATE INDEX tasks_active ON tasks (claimed_by) WHERE state = 'active';
+CREATE INDEX tasks_wave ON tasks (wave_id, state);
+)sql";
+
+// v2: the print journal and durable serial counters (printers::JobStore).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+CREATE TABLE print_jobs (
+  job_id TEXT PRIMARY KEY,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  printer TEXT NOT NULL,
+  template TEXT NOT NULL DEFAULT '',
+  task_id TEXT NOT NULL DEFAULT '',
+  station TEXT NOT NULL DEFAULT '',
+  wave_id TEXT NOT NULL DEFAULT '',
+  zpl BLOB NOT NULL,
+  sscc TEXT NOT NULL DEFAULT '',
+  tracking TEXT NOT NULL DEFAULT '',
+  verified INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'confirmed', 'failed', 'uncertain',
+                                       'cancelled', 'expired')),
+  detail TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX print_jobs_state ON print_jobs (state, printer);
+)sql";
+
+// v3: when each event was acknowledged, so retention counts from the ack
+// (C-A4). Events acknowledged before the upgrade count from the upgrade.
+constexpr std::string_view kV3 = R"sql(
+ALTER TABLE events ADD COLUMN acked_ms INTEGER;
+UPDATE events SET acked_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+  WHERE seq <= (SELECT value FROM meta WHERE key = 'acked_through');
+CREATE INDEX events_acked ON events (acked_ms) WHERE acked_ms IS NOT NULL;
+)sql";
+
+constexpr std::array kMigrations{
+    Migration{1, "task queue, inbox and outbox", kV1},
+    Migration{2, "print journal and serial counters", kV2},
+    Migration{3, "acknowledgement times for event retention", kV3},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+int latestSchemaVersion() { return kMigrations.back().version; }
+
+}  // namespace floorlink::agent

@@ -1,0 +1,274 @@
+#include "agent/store/sqlite_job_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "agent/store/store_impl.h"
+
+namespace floorlink::agent {
+
+using printers::JobState;
+using printers::PrintJob;
+
+namespace {
+
+// Local names: printers declares toString(JobState) but its library defines
+// it, and the agent must not depend on that being linked.
+std::string_view stateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued: return "queued";
+    case JobState::kSent: return "sent";
+    case JobState::kConfirmed: return "confirmed";
+    case JobState::kFailed: return "failed";
+    case JobState::kUncertain: return "uncertain";
+    case JobState::kCancelled: return "cancelled";
+    case JobState::kExpired: return "expired";
+  }
+  return "queued";
+}
+
+JobState stateFrom(std::string_view text) {
+  for (JobState s : {JobState::kQueued, JobState::kSent, JobState::kConfirmed, JobState::kFailed,
+                     JobState::kUncertain, JobState::kCancelled, JobState::kExpired}) {
+    if (stateName(s) == text) return s;
+  }
+  return JobState::kFailed;
+}
+
+bool isFinalJob(JobState s) {
+  return s == JobState::kConfirmed || s == JobState::kFailed || s == JobState::kCancelled ||
+         s == JobState::kExpired;
+}
+
+constexpr const char* kJobColumns =
+    "job_id, idempotency_key, printer, template, task_id, station, wave_id, zpl, sscc, tracking, "
+    "verified, state, detail, attempts, created_ms, updated_ms";
+
+PrintJob readJob(SQLite::Statement& s) {
+  PrintJob j;
+  j.jobId = s.getColumn(0).getString();
+  j.idempotencyKey = s.getColumn(1).getString();
+  j.printer = s.getColumn(2).getString();
+  j.templateName = s.getColumn(3).getString();
+  j.taskId = s.getColumn(4).getString();
+  j.station = s.getColumn(5).getString();
+  j.waveId = s.getColumn(6).getString();
+  j.zpl = std::string(static_cast<const char*>(s.getColumn(7).getBlob()),
+                      static_cast<size_t>(s.getColumn(7).getBytes()));
+  j.sscc = s.getColumn(8).getString();
+  j.tracking = s.getColumn(9).getString();
+  j.verified = s.getColumn(10).getInt() != 0;
+  j.state = stateFrom(s.getColumn(11).getString());
+  j.detail = s.getColumn(12).getString();
+  j.attempts = s.getColumn(13).getInt();
+  j.createdMs = s.getColumn(14).getInt64();
+  j.updatedMs = s.getColumn(15).getInt64();
+  return j;
+}
+
+std::optional<PrintJob> selectJob(TaskStore::Impl& d, const char* where, std::string_view key) {
+  static const std::string byId = std::string("SELECT ") + kJobColumns + " FROM print_jobs WHERE job_id = ?";
+  static const std::string byKey =
+      std::string("SELECT ") + kJobColumns + " FROM print_jobs WHERE idempotency_key = ?";
+  SQLite::Statement& s = d.cached(std::string_view(where) == "job_id" ? byId.c_str() : byKey.c_str());
+  ResetOnExit reset{s};
+  s.bind(1, std::string(key));
+  if (!s.executeStep()) return std::nullopt;
+  return readJob(s);
+}
+
+int64_t bumpCounter(TaskStore::Impl& d, std::string_view name) {
+  SQLite::Statement& s = d.cached(
+      "INSERT INTO counters (name, value) VALUES (?, 1) "
+      "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
+  ResetOnExit reset{s};
+  s.bind(1, std::string(name));
+  s.executeStep();
+  return s.getColumn(0).getInt64();
+}
+
+// Runs `body` in one store transaction; SQLite failures become errors.
+template <class T, class F>
+Result<T> inTransaction(TaskStore::Impl& d, std::string_view what, F&& body) {
+  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
+  try {
+    Result<T> result = body();
+    if (!result) {
+      d.rollbackTxn();
+      return result;
+    }
+    if (auto committed = d.commitTxn(); !committed) return std::unexpected(committed.error());
+    return result;
+  } catch (const SQLite::Exception& e) {
+    Error error = d.fromException(e, what);
+    d.rollbackTxn();
+    return std::unexpected(error);
+  }
+}
+
+// nextSerial must be durable even under synchronous=NORMAL: a reused SSCC
+// would label two parcels alike.
+struct ForceFullSync {
+  TaskStore::Impl& d;
+  bool changed;
+  explicit ForceFullSync(TaskStore::Impl& impl)
+      : d(impl), changed(impl.options.synchronous != config::SyncMode::kFull) {
+    if (changed) d.db->exec("PRAGMA synchronous = FULL");
+  }
+  ~ForceFullSync() {
+    if (!changed) return;
+    try {
+      d.db->exec("PRAGMA synchronous = NORMAL");
+    } catch (...) {
+    }
+  }
+};
+
+}  // namespace
+
+bool isLegalJobTransition(JobState from, JobState to) {
+  if (from == to) return !isFinalJob(from);
+  switch (from) {
+    case JobState::kQueued:
+      return to == JobState::kSent || to == JobState::kCancelled || to == JobState::kExpired;
+    case JobState::kSent:
+      return to == JobState::kConfirmed || to == JobState::kFailed || to == JobState::kUncertain;
+    case JobState::kUncertain:
+      return to == JobState::kConfirmed || to == JobState::kQueued || to == JobState::kExpired;
+    case JobState::kConfirmed:
+    case JobState::kFailed:
+    case JobState::kCancelled:
+    case JobState::kExpired:
+      return false;
+  }
+  return false;
+}
+
+SqliteJobStore::SqliteJobStore(TaskStore& store) : store_(store) {}
+
+Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
+  if (job.idempotencyKey.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "a print job needs an idempotency key");
+  }
+  TaskStore::Impl& d = store_.impl();
+  return inTransaction<PrintJob>(d, "storing print job " + job.idempotencyKey, [&]() -> Result<PrintJob> {
+    if (auto existing = selectJob(d, "idempotency_key", job.idempotencyKey)) return *existing;
+    PrintJob stored = job;
+    stored.jobId = "J-" + std::to_string(bumpCounter(d, "print_job"));
+    stored.state = JobState::kQueued;
+    stored.createdMs = stored.updatedMs = d.clock.nowMs();
+    SQLite::Statement& s = d.cached(
+        "INSERT INTO print_jobs (job_id, idempotency_key, printer, template, task_id, station, "
+        "wave_id, zpl, sscc, tracking, verified, state, detail, attempts, created_ms, updated_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, stored.jobId);
+    s.bind(2, stored.idempotencyKey);
+    s.bind(3, stored.printer);
+    s.bind(4, stored.templateName);
+    s.bind(5, stored.taskId);
+    s.bind(6, stored.station);
+    s.bind(7, stored.waveId);
+    s.bind(8, stored.zpl.data(), static_cast<int>(stored.zpl.size()));
+    s.bind(9, stored.sscc);
+    s.bind(10, stored.tracking);
+    s.bind(11, stored.verified ? 1 : 0);
+    s.bind(12, std::string(stateName(stored.state)));
+    s.bind(13, stored.detail);
+    s.bind(14, stored.attempts);
+    s.bind(15, static_cast<int64_t>(stored.createdMs));
+    s.bind(16, static_cast<int64_t>(stored.updatedMs));
+    s.exec();
+    return stored;
+  });
+}
+
+Status SqliteJobStore::updateState(std::string_view jobId, JobState state, std::string_view detail,
+                                   int attempts) {
+  TaskStore::Impl& d = store_.impl();
+  auto done = inTransaction<bool>(d, "updating print job " + std::string(jobId), [&]() -> Result<bool> {
+    auto job = selectJob(d, "job_id", jobId);
+    if (!job) return fail(ErrorCode::kNotFound, "no print job " + std::string(jobId));
+    if (!isLegalJobTransition(job->state, state)) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "print job " + job->jobId + " cannot go from " + std::string(stateName(job->state)) +
+                      " to " + std::string(stateName(state)));
+    }
+    SQLite::Statement& s = d.cached(
+        "UPDATE print_jobs SET state = ?, detail = ?, attempts = ?, updated_ms = ? WHERE job_id = ?");
+    s.bind(1, std::string(stateName(state)));
+    s.bind(2, std::string(detail));
+    s.bind(3, attempts);
+    s.bind(4, static_cast<int64_t>(d.clock.nowMs()));
+    s.bind(5, job->jobId);
+    s.exec();
+    if (state == JobState::kConfirmed || state == JobState::kFailed) {
+      nlohmann::ordered_json data;
+      data["job_id"] = job->jobId;
+      data["printer"] = job->printer;
+      sync::EventDraft draft;
+      if (state == JobState::kConfirmed) {
+        draft.type = "label.printed";
+        data["template"] = job->templateName;
+        data["sscc"] = job->sscc;
+        data["tracking"] = job->tracking;
+        data["verified"] = job->verified;
+      } else {
+        draft.type = "label.failed";
+        data["reason"] = std::string(detail);
+      }
+      draft.station = job->station;
+      draft.taskId = job->taskId;
+      draft.waveId = job->waveId;
+      draft.dataJson = data.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+      auto seq = d.appendEventInTxn(draft);
+      if (!seq) return std::unexpected(seq.error());
+    }
+    return true;
+  });
+  if (!done) return std::unexpected(done.error());
+  return ok();
+}
+
+Result<std::optional<PrintJob>> SqliteJobStore::find(std::string_view jobId) {
+  TaskStore::Impl& d = store_.impl();
+  try {
+    return selectJob(d, "job_id", jobId);
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading print job " + std::string(jobId)));
+  }
+}
+
+Result<std::vector<PrintJob>> SqliteJobStore::list(const printers::JobFilter& filter) {
+  TaskStore::Impl& d = store_.impl();
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM print_jobs WHERE 1";
+  if (filter.state) sql += " AND state = ?";
+  if (!filter.printer.empty()) sql += " AND printer = ?";
+  sql += " ORDER BY created_ms, job_id LIMIT ?";
+  try {
+    SQLite::Statement s(*d.db, sql);
+    int i = 1;
+    if (filter.state) s.bind(i++, std::string(stateName(*filter.state)));
+    if (!filter.printer.empty()) s.bind(i++, filter.printer);
+    s.bind(i, static_cast<int64_t>(filter.limit));
+    std::vector<PrintJob> out;
+    while (s.executeStep()) out.push_back(readJob(s));
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "listing print jobs"));
+  }
+}
+
+Result<int64_t> SqliteJobStore::nextSerial(std::string_view counter) {
+  if (counter.empty()) return fail(ErrorCode::kInvalidArgument, "a serial counter needs a name");
+  TaskStore::Impl& d = store_.impl();
+  std::optional<ForceFullSync> full;
+  try {
+    full.emplace(d);
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "preparing a durable counter update"));
+  }
+  std::string name = "serial:" + std::string(counter);
+  return inTransaction<int64_t>(d, "advancing counter " + std::string(counter),
+                                [&]() -> Result<int64_t> { return bumpCounter(d, name); });
+}
+
+}  // namespace floorlink::agent

@@ -1,0 +1,84 @@
+#pragma once
+// Internal state of TaskStore, shared by the store's .cpp files (task store,
+// transaction, job store). Includes SQLiteCpp: never include from a public
+// header.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/store/sqlite_util.h"
+#include "agent/store/task_store.h"
+
+namespace floorlink::agent {
+
+struct TaskStore::Impl {
+  Impl(const StoreOptions& opts, const Clock& clk, Logger logger, std::unique_ptr<SQLite::Database> database)
+      : options(opts), clock(clk), log(std::move(logger)), db(std::move(database)) {}
+
+  StoreOptions options;
+  const Clock& clock;
+  Logger log;
+  std::unique_ptr<SQLite::Database> db;
+  int schemaVersion = 0;
+
+  bool diskFull = false;
+  std::string diskFullDetail;
+  std::function<void(const CommitNotice&)> listener;
+  std::function<std::vector<sync::ComponentHealth>()> deviceHealth;
+
+  // Open transaction (at most one).
+  bool txnOpen = false;
+  int64_t txnLastSeq = -1;  // -1: not read yet in this transaction
+  int64_t txnFirstSeq = 0;
+  std::vector<TaskChange> txnChanges;
+
+  // Prepared statements, reset and unbound before each use.
+  SQLite::Statement& cached(const char* sql);
+
+  // Transactions. beginTxn fails with kBusy when one is open already.
+  Status beginTxn();
+  Result<CommitResult> commitTxn();  // rolls back on failure
+  void rollbackTxn();
+
+  Result<int64_t> appendEventInTxn(const sync::EventDraft& draft);
+  Result<std::optional<Task>> findTaskInTxn(std::string_view taskId);
+  Result<Task> setTaskStateInTxn(std::string_view taskId, TaskState to, const TaskUpdate& update);
+
+  int64_t metaValue(const char* key);
+  void setMetaValue(const char* key, int64_t value);
+
+  // Converts an exception to an error, remembering a full disk.
+  Error fromException(const SQLite::Exception& e, std::string_view what);
+  void noteSuccess();
+  void notify(CommitResult result, std::vector<TaskChange> changes);
+
+  std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
+};
+
+struct StoreTransaction::State {
+  TaskStore::Impl* impl = nullptr;
+  bool finished = false;
+};
+
+// Resets a cached statement when leaving scope, so no read stays open.
+struct ResetOnExit {
+  SQLite::Statement& statement;
+  ~ResetOnExit() {
+    try {
+      statement.reset();
+    } catch (...) {
+    }
+  }
+};
+
+// Columns read by readTask, in order.
+extern const char* const kTaskColumns;
+Task readTask(SQLite::Statement& statement);
+
+}  // namespace floorlink::agent

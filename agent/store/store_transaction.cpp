@@ -1,0 +1,292 @@
+#include "agent/store/store_transaction.h"
+
+#include <sqlite3.h>
+
+#include "agent/store/store_impl.h"
+
+namespace floorlink::agent {
+
+// ---------------------------------------------------------------------------
+// TaskStore::Impl: transactions, events and task changes
+
+const char* const kTaskColumns =
+    "id, task_id, wave_id, revision, kind, order_id, station, claimed_by, state, priority, "
+    "sequence, bin, sku, qty, qty_done, operator, reason, spec_json, created_ms, started_ms, "
+    "updated_ms";
+
+Task readTask(SQLite::Statement& s) {
+  Task t;
+  t.arrival = s.getColumn(0).getInt64();
+  t.taskId = s.getColumn(1).getString();
+  t.waveId = s.getColumn(2).getString();
+  t.revision = s.getColumn(3).getInt64();
+  t.kind = parseTaskKind(s.getColumn(4).getString()).value_or(sync::TaskKind::kPick);
+  t.orderId = s.getColumn(5).getString();
+  t.station = s.getColumn(6).getString();
+  t.claimedBy = s.getColumn(7).getString();
+  t.state = parseTaskState(s.getColumn(8).getString()).value_or(TaskState::kPending);
+  t.priority = s.getColumn(9).getInt64();
+  if (!s.getColumn(10).isNull()) t.sequence = s.getColumn(10).getInt64();
+  t.bin = s.getColumn(11).getString();
+  t.sku = s.getColumn(12).getString();
+  t.qty = s.getColumn(13).getInt64();
+  t.qtyDone = s.getColumn(14).getInt64();
+  t.operatorId = s.getColumn(15).getString();
+  t.reason = s.getColumn(16).getString();
+  t.specJson = s.getColumn(17).getString();
+  t.createdMs = s.getColumn(18).getInt64();
+  t.startedMs = s.getColumn(19).getInt64();
+  t.updatedMs = s.getColumn(20).getInt64();
+  return t;
+}
+
+SQLite::Statement& TaskStore::Impl::cached(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    it = statements_.emplace(sql, std::make_unique<SQLite::Statement>(*db, sql)).first;
+  } else {
+    it->second->reset();
+    it->second->clearBindings();
+  }
+  return *it->second;
+}
+
+Error TaskStore::Impl::fromException(const SQLite::Exception& e, std::string_view what) {
+  Error error = detail::translate(e, what, options.path);
+  if (error.code == ErrorCode::kDiskFull) {
+    if (!diskFull) log.error("{}", error.message);
+    diskFull = true;
+    diskFullDetail = "disk full: the database " + options.path.string() +
+                     " cannot grow; free disk space (new work is refused meanwhile)";
+  } else if (error.code == ErrorCode::kCorrupt) {
+    log.error("{}", error.message);
+  }
+  return error;
+}
+
+void TaskStore::Impl::noteSuccess() {
+  if (diskFull) {
+    log.warn("database {} accepts writes again; accepting new work", options.path.string());
+    diskFull = false;
+    diskFullDetail.clear();
+  }
+}
+
+Status TaskStore::Impl::beginTxn() {
+  if (txnOpen) {
+    return fail(ErrorCode::kBusy,
+                "a store transaction is already open: commit or destroy it before starting another");
+  }
+  try {
+    db->exec("BEGIN IMMEDIATE");
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(fromException(e, "starting a transaction"));
+  }
+  txnOpen = true;
+  txnLastSeq = -1;
+  txnFirstSeq = 0;
+  txnChanges.clear();
+  return ok();
+}
+
+void TaskStore::Impl::rollbackTxn() {
+  if (!txnOpen) return;
+  txnOpen = false;
+  txnLastSeq = -1;
+  txnFirstSeq = 0;
+  txnChanges.clear();
+  // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
+  if (sqlite3_get_autocommit(db->getHandle()) == 0) {
+    try {
+      db->exec("ROLLBACK");
+    } catch (const SQLite::Exception& e) {
+      log.error("rollback failed on {}: {}", options.path.string(), e.what());
+    }
+  }
+}
+
+Result<CommitResult> TaskStore::Impl::commitTxn() {
+  if (!txnOpen) return fail(ErrorCode::kInternal, "commit without an open transaction");
+  CommitResult result;
+  try {
+    if (txnFirstSeq != 0) setMetaValue("last_seq", txnLastSeq);
+    db->exec("COMMIT");
+    result.firstSeq = txnFirstSeq;
+    result.lastSeq = txnFirstSeq != 0 ? txnLastSeq : 0;
+  } catch (const SQLite::Exception& e) {
+    Error error = fromException(e, "committing");
+    rollbackTxn();
+    return std::unexpected(error);
+  }
+  txnOpen = false;
+  std::vector<TaskChange> changes = std::move(txnChanges);
+  txnChanges.clear();
+  txnLastSeq = -1;
+  txnFirstSeq = 0;
+  noteSuccess();
+  notify(result, std::move(changes));
+  return result;
+}
+
+void TaskStore::Impl::notify(CommitResult result, std::vector<TaskChange> changes) {
+  if (!listener || (result.firstSeq == 0 && changes.empty())) return;
+  CommitNotice notice{result.firstSeq, result.lastSeq, std::move(changes)};
+  listener(notice);
+}
+
+int64_t TaskStore::Impl::metaValue(const char* key) {
+  SQLite::Statement& s = cached("SELECT value FROM meta WHERE key = ?");
+  ResetOnExit reset{s};
+  s.bind(1, key);
+  if (!s.executeStep()) return 0;
+  return s.getColumn(0).getInt64();
+}
+
+void TaskStore::Impl::setMetaValue(const char* key, int64_t value) {
+  SQLite::Statement& s =
+      cached("INSERT INTO meta (key, value) VALUES (?, ?) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  s.bind(1, key);
+  s.bind(2, static_cast<int64_t>(value));
+  s.exec();
+}
+
+Result<int64_t> TaskStore::Impl::appendEventInTxn(const sync::EventDraft& draft) {
+  if (!txnOpen) return fail(ErrorCode::kInternal, "appendEvent outside a transaction");
+  try {
+    if (txnLastSeq < 0) txnLastSeq = metaValue("last_seq");
+    int64_t seq = txnLastSeq + 1;
+    sync::EventDraft stamped = draft;
+    if (stamped.occurredAt == 0) stamped.occurredAt = clock.nowMs();
+    std::string payload = sync::encodeEvent(options.site, options.agentId, seq, stamped);
+    SQLite::Statement& s =
+        cached("INSERT INTO events (seq, type, payload, created_ms) VALUES (?, ?, ?, ?)");
+    s.bind(1, static_cast<int64_t>(seq));
+    s.bind(2, stamped.type);
+    s.bind(3, payload);
+    s.bind(4, static_cast<int64_t>(clock.nowMs()));
+    s.exec();
+    txnLastSeq = seq;
+    if (txnFirstSeq == 0) txnFirstSeq = seq;
+    return seq;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(fromException(e, "storing a " + draft.type + " event"));
+  }
+}
+
+Result<std::optional<Task>> TaskStore::Impl::findTaskInTxn(std::string_view taskId) {
+  try {
+    static const std::string sql =
+        std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE task_id = ?";
+    SQLite::Statement& s = cached(sql.c_str());
+    ResetOnExit reset{s};
+    s.bind(1, std::string(taskId));
+    if (!s.executeStep()) return std::optional<Task>{};
+    return std::optional<Task>{readTask(s)};
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(fromException(e, "reading task " + std::string(taskId)));
+  }
+}
+
+Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskState to,
+                                                const TaskUpdate& update) {
+  if (!txnOpen) return fail(ErrorCode::kInternal, "setTaskState outside a transaction");
+  auto found = findTaskInTxn(taskId);
+  if (!found) return std::unexpected(found.error());
+  if (!found->has_value()) {
+    return fail(ErrorCode::kNotFound, "no task " + std::string(taskId) + " in the store");
+  }
+  Task task = std::move(**found);
+  if (!isLegalTransition(task.state, to)) {
+    return fail(ErrorCode::kInvalidArgument,
+                "task " + task.taskId + " cannot go from " + std::string(toString(task.state)) +
+                    " to " + std::string(toString(to)));
+  }
+  TaskState from = task.state;
+  int64_t now = clock.nowMs();
+  task.state = to;
+  if (to == TaskState::kPending) task.claimedBy.clear();  // released back to the queue
+  if (!update.claimedBy.empty()) task.claimedBy = update.claimedBy;
+  if (to == TaskState::kActive && task.claimedBy.empty()) task.claimedBy = task.station;
+  if (!update.operatorId.empty()) task.operatorId = update.operatorId;
+  if (update.qtyDone) task.qtyDone = *update.qtyDone;
+  if (!update.reason.empty()) task.reason = update.reason;
+  if (to == TaskState::kActive && task.startedMs == 0) task.startedMs = now;
+  task.updatedMs = now;
+  try {
+    SQLite::Statement& s = cached(
+        "UPDATE tasks SET state = ?, claimed_by = ?, operator = ?, qty_done = ?, reason = ?, "
+        "started_ms = ?, updated_ms = ? WHERE id = ?");
+    s.bind(1, std::string(toString(to)));
+    s.bind(2, task.claimedBy);
+    s.bind(3, task.operatorId);
+    s.bind(4, static_cast<int64_t>(task.qtyDone));
+    s.bind(5, task.reason);
+    s.bind(6, static_cast<int64_t>(task.startedMs));
+    s.bind(7, static_cast<int64_t>(now));
+    s.bind(8, static_cast<int64_t>(task.arrival));
+    s.exec();
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(fromException(e, "updating task " + task.taskId));
+  }
+  if (from != to) {
+    txnChanges.push_back(TaskChange{task.taskId, task.waveId,
+                                    task.claimedBy.empty() ? task.station : task.claimedBy, from,
+                                    to});
+  }
+  return task;
+}
+
+// ---------------------------------------------------------------------------
+// StoreTransaction
+
+StoreTransaction::StoreTransaction(std::unique_ptr<State> state) : state_(std::move(state)) {}
+StoreTransaction::StoreTransaction(StoreTransaction&& other) noexcept = default;
+StoreTransaction& StoreTransaction::operator=(StoreTransaction&& other) noexcept {
+  if (this != &other) {
+    if (state_ && !state_->finished) state_->impl->rollbackTxn();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+StoreTransaction::~StoreTransaction() {
+  if (state_ && !state_->finished) state_->impl->rollbackTxn();
+}
+
+namespace {
+Status usable(const std::unique_ptr<StoreTransaction::State>& state) {
+  if (!state || state->finished) {
+    return fail(ErrorCode::kInvalidArgument, "the transaction is already committed or rolled back");
+  }
+  return ok();
+}
+}  // namespace
+
+Result<Task> StoreTransaction::task(std::string_view taskId) {
+  if (auto u = usable(state_); !u) return std::unexpected(u.error());
+  auto found = state_->impl->findTaskInTxn(taskId);
+  if (!found) return std::unexpected(found.error());
+  if (!found->has_value()) {
+    return fail(ErrorCode::kNotFound, "no task " + std::string(taskId) + " in the store");
+  }
+  return std::move(**found);
+}
+
+Result<Task> StoreTransaction::setTaskState(std::string_view taskId, TaskState to,
+                                            const TaskUpdate& update) {
+  if (auto u = usable(state_); !u) return std::unexpected(u.error());
+  return state_->impl->setTaskStateInTxn(taskId, to, update);
+}
+
+Result<int64_t> StoreTransaction::appendEvent(const sync::EventDraft& draft) {
+  if (auto u = usable(state_); !u) return std::unexpected(u.error());
+  return state_->impl->appendEventInTxn(draft);
+}
+
+Result<CommitResult> StoreTransaction::commit() {
+  if (auto u = usable(state_); !u) return std::unexpected(u.error());
+  state_->finished = true;
+  return state_->impl->commitTxn();
+}
+
+}  // namespace floorlink::agent

@@ -1,0 +1,916 @@
+#include "agent/store/task_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <system_error>
+#include <unordered_set>
+
+#include "agent/store/salvage.h"
+#include "agent/store/schema.h"
+#include "agent/store/store_impl.h"
+
+namespace floorlink::agent {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// Thrown inside the store's own code paths to leave a transaction with an
+// error value; never escapes this file.
+struct Failure {
+  Error error;
+};
+
+template <class T>
+T unwrap(Result<T> result) {
+  if (!result) throw Failure{result.error()};
+  return std::move(*result);
+}
+
+constexpr const char* kDatabaseFile = "floorlink.db";
+
+// The answer to one command, as stored in `commands` and sent in cmd.result.
+struct Answer {
+  std::string status;       // accepted | rejected
+  Json errors = Json::array();
+  std::optional<std::vector<std::string>> kept;
+  std::string waveId, taskId;
+};
+
+Json fieldErrors(const std::vector<sync::FieldError>& errors) {
+  Json out = Json::array();
+  for (const auto& e : errors) out.push_back({{"path", e.path}, {"code", e.code}, {"message", e.message}});
+  return out;
+}
+
+Json oneError(std::string path, std::string code, std::string message) {
+  return Json::array({Json{{"path", std::move(path)}, {"code", std::move(code)}, {"message", std::move(message)}}});
+}
+
+std::optional<Answer> lookupAnswer(TaskStore::Impl& d, const std::string& cmdId) {
+  SQLite::Statement& s = d.cached(
+      "SELECT status, errors_json, kept_json, wave_id, task_id FROM commands WHERE cmd_id = ?");
+  ResetOnExit reset{s};
+  s.bind(1, cmdId);
+  if (!s.executeStep()) return std::nullopt;
+  Answer a;
+  a.status = s.getColumn(0).getString();
+  a.errors = Json::parse(s.getColumn(1).getString(), nullptr, false);
+  if (a.errors.is_discarded()) a.errors = Json::array();
+  if (!s.getColumn(2).isNull()) {
+    Json kept = Json::parse(s.getColumn(2).getString(), nullptr, false);
+    a.kept.emplace();
+    if (kept.is_array()) {
+      for (const auto& k : kept) a.kept->push_back(k.get<std::string>());
+    }
+  }
+  a.waveId = s.getColumn(3).getString();
+  a.taskId = s.getColumn(4).getString();
+  return a;
+}
+
+// Appends cmd.result and, unless it is a repeat of a stored answer under the
+// same cmd_id, stores the answer under cmdId.
+int64_t recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_view type,
+                     const Answer& answer, bool duplicate, bool storeRow) {
+  Json data;
+  data["cmd_id"] = cmdId;
+  data["status"] = answer.status;
+  data["errors"] = answer.errors;
+  data["duplicate"] = duplicate;
+  if (answer.kept) data["kept"] = *answer.kept;
+  sync::EventDraft draft;
+  draft.type = "cmd.result";
+  draft.waveId = answer.waveId;
+  draft.taskId = answer.taskId;
+  draft.dataJson = data.dump();
+  int64_t seq = unwrap(d.appendEventInTxn(draft));
+  if (storeRow) {
+    SQLite::Statement& s = d.cached(
+        "INSERT INTO commands (cmd_id, type, status, errors_json, kept_json, wave_id, task_id, "
+        "result_seq, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, cmdId);
+    s.bind(2, std::string(type));
+    s.bind(3, answer.status);
+    s.bind(4, answer.errors.dump());
+    if (answer.kept) {
+      s.bind(5, Json(*answer.kept).dump());
+    } else {
+      s.bind(5);
+    }
+    s.bind(6, answer.waveId);
+    s.bind(7, answer.taskId);
+    s.bind(8, static_cast<int64_t>(seq));
+    s.bind(9, static_cast<int64_t>(d.clock.nowMs()));
+    s.exec();
+  }
+  return seq;
+}
+
+void insertTask(TaskStore::Impl& d, const sync::TaskSpec& t, const std::string& waveId,
+                int64_t revision, int64_t priority, int64_t now) {
+  SQLite::Statement& s = d.cached(
+      "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
+      "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  std::string_view bin, sku;
+  int64_t qty = 0;
+  std::optional<int64_t> sequence;
+  switch (t.kind) {
+    case sync::TaskKind::kPick:
+      bin = t.pick.bin;
+      sku = t.pick.sku;
+      qty = t.pick.qty;
+      sequence = t.pick.sequence;
+      break;
+    case sync::TaskKind::kPack:
+      for (const auto& line : t.pack.lines) qty += line.qty;
+      if (t.pack.lines.size() == 1) sku = t.pack.lines.front().sku;
+      break;
+    case sync::TaskKind::kShip:
+      bin = t.ship.door;
+      break;
+  }
+  s.bind(1, t.taskId);
+  s.bind(2, waveId);
+  s.bind(3, static_cast<int64_t>(revision));
+  s.bindNoCopy(4, sync::toString(t.kind).data(), static_cast<int>(sync::toString(t.kind).size()));
+  s.bind(5, t.orderId);
+  s.bind(6, t.station);
+  s.bind(7, static_cast<int64_t>(priority));
+  if (sequence) {
+    s.bind(8, static_cast<int64_t>(*sequence));
+  } else {
+    s.bind(8);
+  }
+  s.bind(9, static_cast<int64_t>(sequence.value_or(std::numeric_limits<int64_t>::max())));
+  s.bindNoCopy(10, bin.data(), static_cast<int>(bin.size()));
+  s.bindNoCopy(11, sku.data(), static_cast<int>(sku.size()));
+  s.bind(12, static_cast<int64_t>(qty));
+  s.bindNoCopy(13, t.json.data(), static_cast<int>(t.json.size()));
+  s.bind(14, static_cast<int64_t>(now));
+  s.bind(15, static_cast<int64_t>(now));
+  s.exec();
+}
+
+// wave.assign (C-C2, C-C3). Returns the answer; task rows are written only
+// when it is accepted.
+Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
+                       const sync::WaveAssign& wave, bool& duplicate) {
+  Answer answer;
+  answer.waveId = wave.waveId;
+  int64_t now = d.clock.nowMs();
+
+  std::optional<int64_t> currentRevision;
+  std::string currentCmd;
+  {
+    SQLite::Statement& s = d.cached("SELECT revision, cmd_id FROM waves WHERE wave_id = ?");
+    ResetOnExit reset{s};
+    s.bind(1, wave.waveId);
+    if (s.executeStep()) {
+      currentRevision = s.getColumn(0).getInt64();
+      currentCmd = s.getColumn(1).getString();
+    }
+  }
+  if (currentRevision && *currentRevision == wave.revision) {
+    // The same revision again under another cmd_id: a repeat (C-C3 -> C-C1).
+    duplicate = true;
+    if (auto first = lookupAnswer(d, currentCmd)) {
+      first->waveId = wave.waveId;
+      return *first;
+    }
+    answer.status = "accepted";
+    answer.kept.emplace();
+    return answer;
+  }
+  if (currentRevision && wave.revision < *currentRevision) {
+    answer.status = "rejected";
+    answer.errors = oneError("revision", "stale_revision",
+                             "wave " + wave.waveId + " is at revision " +
+                                 std::to_string(*currentRevision) + "; revision " +
+                                 std::to_string(wave.revision) + " is older and was not applied");
+    return answer;
+  }
+
+  d.db->exec("SAVEPOINT wave_assign");
+  try {
+    std::vector<std::string> kept;
+    int64_t priority = wave.priority.value_or(0);
+    if (currentRevision) {
+      // Tasks never started are replaced; started or finished ones keep their
+      // state and are reported under "kept".
+      SQLite::Statement& s = d.cached(
+          "SELECT task_id, state, started_ms, station, claimed_by FROM tasks WHERE wave_id = ? "
+          "ORDER BY id");
+      ResetOnExit reset{s};
+      s.bind(1, wave.waveId);
+      while (s.executeStep()) {
+        std::string taskId = s.getColumn(0).getString();
+        TaskState state = parseTaskState(s.getColumn(1).getString()).value_or(TaskState::kPending);
+        bool neverStarted = s.getColumn(2).getInt64() == 0;
+        bool replaceable = state == TaskState::kPending || (state == TaskState::kCancelled && neverStarted);
+        if (replaceable) {
+          std::string claimed = s.getColumn(4).getString();
+          d.txnChanges.push_back(TaskChange{taskId, wave.waveId,
+                                            claimed.empty() ? s.getColumn(3).getString() : claimed,
+                                            state, std::nullopt});
+        } else {
+          kept.push_back(std::move(taskId));
+        }
+      }
+    }
+    std::unordered_set<std::string_view> keptSet(kept.begin(), kept.end());
+    int64_t taskCount = static_cast<int64_t>(kept.size());
+    for (const auto& t : wave.tasks) {
+      if (!keptSet.contains(t.taskId)) ++taskCount;
+    }
+    if (currentRevision) {
+      SQLite::Statement& del = d.cached(
+          "DELETE FROM tasks WHERE wave_id = ? AND (state = 'pending' OR "
+          "(state = 'cancelled' AND started_ms = 0))");
+      del.bind(1, wave.waveId);
+      del.exec();
+      SQLite::Statement& up = d.cached(
+          "UPDATE waves SET revision = ?, priority = ?, state = 'open', cmd_id = ?, task_count = ?, "
+          "updated_ms = ? WHERE wave_id = ?");
+      up.bind(1, static_cast<int64_t>(wave.revision));
+      up.bind(2, static_cast<int64_t>(priority));
+      up.bind(3, command.cmdId);
+      up.bind(4, static_cast<int64_t>(taskCount));
+      up.bind(5, static_cast<int64_t>(now));
+      up.bind(6, wave.waveId);
+      up.exec();
+    } else {
+      SQLite::Statement& ins = d.cached(
+          "INSERT INTO waves (wave_id, revision, priority, state, cmd_id, task_count, created_ms, "
+          "updated_ms) VALUES (?, ?, ?, 'open', ?, ?, ?, ?)");
+      ins.bind(1, wave.waveId);
+      ins.bind(2, static_cast<int64_t>(wave.revision));
+      ins.bind(3, static_cast<int64_t>(priority));
+      ins.bind(4, command.cmdId);
+      ins.bind(5, static_cast<int64_t>(taskCount));
+      ins.bind(6, static_cast<int64_t>(now));
+      ins.bind(7, static_cast<int64_t>(now));
+      ins.exec();
+    }
+    for (size_t i = 0; i < wave.tasks.size(); ++i) {
+      const sync::TaskSpec& t = wave.tasks[i];
+      if (keptSet.contains(t.taskId)) continue;
+      try {
+        insertTask(d, t, wave.waveId, wave.revision, priority, now);
+      } catch (const SQLite::Exception& e) {
+        if (!detail::isConstraint(e)) throw;
+        // Which constraint: the task id is taken, in this wave or another.
+        std::string owner;
+        {
+          SQLite::Statement& s = d.cached("SELECT wave_id FROM tasks WHERE task_id = ?");
+          ResetOnExit reset{s};
+          s.bind(1, t.taskId);
+          if (s.executeStep()) owner = s.getColumn(0).getString();
+        }
+        std::string path = "tasks[" + std::to_string(i) + "].task_id";
+        std::string message =
+            owner.empty() ? "task " + t.taskId + " could not be stored: " + e.what()
+            : owner == wave.waveId
+                ? "task_id " + t.taskId + " appears more than once in this wave"
+                : "task_id " + t.taskId + " already belongs to wave " + owner;
+        d.db->exec("ROLLBACK TO wave_assign");
+        d.db->exec("RELEASE wave_assign");
+        d.txnChanges.clear();
+        answer.status = "rejected";
+        answer.errors = oneError(path, "duplicate_task_id", message);
+        return answer;
+      }
+    }
+    d.db->exec("RELEASE wave_assign");
+    answer.status = "accepted";
+    answer.kept = std::move(kept);
+    return answer;
+  } catch (const SQLite::Exception&) {
+    // Anything but a taken task id fails the whole command; the caller rolls
+    // back the enclosing transaction (savepoint included).
+    throw;
+  }
+}
+
+void appendCancelled(TaskStore::Impl& d, const std::string& taskId, const std::string& waveId,
+                     const std::string& station, const std::string& reason,
+                     const std::string& cmdId) {
+  Json data;
+  data["reason"] = reason;
+  data["cmd_id"] = cmdId;
+  sync::EventDraft draft;
+  draft.type = "task.cancelled";
+  draft.station = station;
+  draft.taskId = taskId;
+  draft.waveId = waveId;
+  draft.dataJson = data.dump();
+  unwrap(d.appendEventInTxn(draft));
+}
+
+Answer applyWaveCancel(TaskStore::Impl& d, const sync::Command& command,
+                       const sync::WaveCancel& cancel) {
+  Answer answer;
+  answer.waveId = cancel.waveId;
+  bool exists = false;
+  {
+    SQLite::Statement& s = d.cached("SELECT state FROM waves WHERE wave_id = ?");
+    ResetOnExit reset{s};
+    s.bind(1, cancel.waveId);
+    exists = s.executeStep();
+  }
+  if (!exists) {
+    answer.status = "rejected";
+    answer.errors = oneError("wave_id", "unknown_wave", "no wave " + cancel.waveId + " on this agent");
+    return answer;
+  }
+  int64_t now = d.clock.nowMs();
+  struct Open {
+    std::string taskId, station;
+    TaskState state;
+  };
+  std::vector<Open> open;
+  {
+    SQLite::Statement& s = d.cached(
+        "SELECT task_id, station, claimed_by, state FROM tasks WHERE wave_id = ? AND state IN "
+        "('pending', 'active') ORDER BY id");
+    ResetOnExit reset{s};
+    s.bind(1, cancel.waveId);
+    while (s.executeStep()) {
+      std::string claimed = s.getColumn(2).getString();
+      open.push_back(Open{s.getColumn(0).getString(),
+                          claimed.empty() ? s.getColumn(1).getString() : claimed,
+                          parseTaskState(s.getColumn(3).getString()).value_or(TaskState::kPending)});
+    }
+  }
+  SQLite::Statement& up = d.cached(
+      "UPDATE tasks SET state = 'cancelled', reason = ?, updated_ms = ? WHERE wave_id = ? AND "
+      "state IN ('pending', 'active')");
+  up.bind(1, cancel.reason);
+  up.bind(2, static_cast<int64_t>(now));
+  up.bind(3, cancel.waveId);
+  up.exec();
+  SQLite::Statement& w =
+      d.cached("UPDATE waves SET state = 'cancelled', updated_ms = ? WHERE wave_id = ?");
+  w.bind(1, static_cast<int64_t>(now));
+  w.bind(2, cancel.waveId);
+  w.exec();
+  for (const Open& o : open) {
+    appendCancelled(d, o.taskId, cancel.waveId, o.station, cancel.reason, command.cmdId);
+    d.txnChanges.push_back(TaskChange{o.taskId, cancel.waveId, o.station, o.state, TaskState::kCancelled});
+  }
+  answer.status = "accepted";
+  return answer;
+}
+
+Answer applyTaskCancel(TaskStore::Impl& d, const sync::Command& command,
+                       const sync::TaskCancel& cancel) {
+  Answer answer;
+  answer.taskId = cancel.taskId;
+  auto found = unwrap(d.findTaskInTxn(cancel.taskId));
+  if (!found) {
+    answer.status = "rejected";
+    answer.errors = oneError("task_id", "unknown_task", "no task " + cancel.taskId + " on this agent");
+    return answer;
+  }
+  answer.waveId = found->waveId;
+  if (found->state == TaskState::kDone || found->state == TaskState::kShort) {
+    answer.status = "rejected";
+    answer.errors = oneError("task_id", "already_done",
+                             "task " + cancel.taskId + " is already " +
+                                 std::string(toString(found->state)) + " and cannot be cancelled");
+    return answer;
+  }
+  if (found->state == TaskState::kCancelled) {
+    answer.status = "accepted";  // nothing left to do
+    return answer;
+  }
+  TaskUpdate update;
+  update.reason = cancel.reason;
+  Task task = unwrap(d.setTaskStateInTxn(cancel.taskId, TaskState::kCancelled, update));
+  appendCancelled(d, task.taskId, task.waveId, task.claimedBy.empty() ? task.station : task.claimedBy,
+                  cancel.reason, command.cmdId);
+  answer.status = "accepted";
+  return answer;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Opening
+
+StoreOptions StoreOptions::fromConfig(const config::Config& config) {
+  StoreOptions options;
+  options.path = config.agent.dataDir / kDatabaseFile;
+  options.site = config.agent.site;
+  options.agentId = config.agent.id;
+  options.synchronous = config.storage.synchronous;
+  options.busyTimeout = config.storage.busyTimeout;
+  options.retention = config.storage.retention;
+  return options;
+}
+
+TaskStore::TaskStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+TaskStore::~TaskStore() {
+  if (impl_) impl_->rollbackTxn();
+}
+
+namespace {
+
+// Moves the database (and its -wal/-shm) aside; returns the new main path.
+Result<std::filesystem::path> moveAside(const std::filesystem::path& path, const Clock& clock) {
+  std::string base = path.string() + ".corrupt-" + detail::utcStamp(clock.nowMs());
+  std::filesystem::path target = base;
+  for (int n = 1; std::filesystem::exists(target); ++n) target = base + "-" + std::to_string(n);
+  std::error_code ec;
+  std::filesystem::rename(path, target, ec);
+  if (ec) {
+    return fail(ErrorCode::kIo, "cannot move the corrupt database " + path.string() + " aside to " +
+                                    target.string() + ": " + ec.message() +
+                                    "; fix the directory's permissions; nothing was deleted");
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::filesystem::path side = path.string() + suffix;
+    if (std::filesystem::exists(side)) std::filesystem::rename(side, target.string() + suffix, ec);
+  }
+  return target;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, const Clock& clock,
+                                                   Logger logger) {
+  if (options.path.empty()) return fail(ErrorCode::kInvalidArgument, "no database path given");
+  std::error_code ec;
+  std::filesystem::path dir = options.path.parent_path();
+  if (!dir.empty()) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return fail(ErrorCode::kPermission, "cannot create the data directory " + dir.string() + ": " +
+                                              ec.message());
+    }
+  }
+  bool existed = std::filesystem::exists(options.path) && std::filesystem::file_size(options.path, ec) > 0;
+  if (!existed) {
+    auto copies = findCorruptCopies(options.path);
+    if (!copies.empty()) {
+      return fail(ErrorCode::kCorrupt,
+                  "the database " + options.path.string() + " was found corrupt and moved aside to " +
+                      copies.back().string() +
+                      "; it has not been salvaged yet, and starting an empty database would reuse "
+                      "event seq numbers: run `floorlinkctl db salvage` (or move that file "
+                      "elsewhere to start deliberately from an empty database)");
+    }
+  }
+
+  std::unique_ptr<SQLite::Database> db;
+  std::string corruptDetail;
+  try {
+    db = std::make_unique<SQLite::Database>(options.path.string(),
+                                            SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db->setBusyTimeout(static_cast<int>(options.busyTimeout.count()));
+    if (existed && options.quickCheckOnOpen) {
+      SQLite::Statement check(*db, "PRAGMA quick_check(20)");
+      std::string problems;
+      while (check.executeStep()) {
+        std::string line = check.getColumn(0).getString();
+        if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
+      }
+      if (!problems.empty()) corruptDetail = problems;
+    }
+  } catch (const SQLite::Exception& e) {
+    if (!detail::isCorruption(e)) return std::unexpected(detail::translate(e, "opening", options.path));
+    corruptDetail = e.what();
+  }
+  if (!corruptDetail.empty()) {
+    db.reset();
+    auto moved = moveAside(options.path, clock);
+    if (!moved) {
+      logger.error("database {} is corrupt ({}); {}", options.path.string(), corruptDetail,
+                   moved.error().message);
+      return std::unexpected(moved.error());
+    }
+    std::string message = "the database " + options.path.string() + " is corrupt (" + corruptDetail +
+                          "); it was moved aside to " + moved->string() +
+                          " (nothing deleted). The agent does not start with an empty database, "
+                          "which would reuse event seq numbers: run `floorlinkctl db salvage` to "
+                          "copy every readable row into a new database, then start again";
+    logger.error("{}", message);
+    return fail(ErrorCode::kCorrupt, message);
+  }
+
+  auto impl = std::make_unique<Impl>(options, clock, logger, std::move(db));
+  try {
+    SQLite::Database& d = *impl->db;
+    std::string mode = d.execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (mode != "wal") {
+      return fail(ErrorCode::kStorage, "cannot switch " + options.path.string() +
+                                           " to WAL mode (got '" + mode + "'); is it on a network "
+                                           "file system?");
+    }
+    d.exec(options.synchronous == config::SyncMode::kFull ? "PRAGMA synchronous = FULL"
+                                                          : "PRAGMA synchronous = NORMAL");
+    d.exec("PRAGMA foreign_keys = ON");
+    int version = detail::readSchemaVersion(d);
+    if (version < 0) {
+      return fail(ErrorCode::kInvalidArgument,
+                  options.path.string() + " is an SQLite database but not a floorlink one (no "
+                                          "schema_version); point storage at another file");
+    }
+    if (version > latestSchemaVersion()) {
+      return fail(ErrorCode::kUnsupported,
+                  options.path.string() + " has schema version " + std::to_string(version) +
+                      ", newer than this agent understands (" +
+                      std::to_string(latestSchemaVersion()) +
+                      "); install the newer agent again (downgrades are not supported)");
+    }
+    if (version < latestSchemaVersion()) {
+      if (version > 0) {
+        logger.info("migrating {} from schema {} to {}", options.path.string(), version,
+                    latestSchemaVersion());
+      }
+      detail::applyMigrations(d, version);
+    }
+    impl->schemaVersion = latestSchemaVersion();
+    if (options.maxSizeBytes > 0) {
+      int64_t pageSize = d.execAndGet("PRAGMA page_size").getInt64();
+      d.exec("PRAGMA max_page_count = " + std::to_string(std::max<int64_t>(1, options.maxSizeBytes / pageSize)));
+    }
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(detail::translate(e, "preparing the database", options.path));
+  }
+  return std::unique_ptr<TaskStore>(new TaskStore(std::move(impl)));
+}
+
+const std::filesystem::path& TaskStore::path() const { return impl_->options.path; }
+int TaskStore::schemaVersion() const { return impl_->schemaVersion; }
+
+void TaskStore::setCommitListener(std::function<void(const CommitNotice&)> listener) {
+  impl_->listener = std::move(listener);
+}
+void TaskStore::setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source) {
+  impl_->deviceHealth = std::move(source);
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+
+Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& command) {
+  Impl& d = *impl_;
+  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
+  try {
+    sync::CommandOutcome outcome;
+    if (auto first = lookupAnswer(d, command.cmdId)) {
+      // C-C1: changes nothing, answered again with the first answer.
+      outcome.status = first->status;
+      outcome.duplicate = true;
+      outcome.resultSeq = recordAnswer(d, command.cmdId, command.type, *first, true, false);
+    } else {
+      Answer answer;
+      bool duplicate = false;
+      if (auto* assign = std::get_if<sync::WaveAssign>(&command.body)) {
+        answer = applyWaveAssign(d, command, *assign, duplicate);
+      } else if (auto* waveCancel = std::get_if<sync::WaveCancel>(&command.body)) {
+        answer = applyWaveCancel(d, command, *waveCancel);
+      } else if (auto* taskCancel = std::get_if<sync::TaskCancel>(&command.body)) {
+        answer = applyTaskCancel(d, command, *taskCancel);
+      } else {
+        answer.status = "accepted";  // resync: sync republishes; we only answer
+      }
+      outcome.status = answer.status;
+      outcome.duplicate = duplicate;
+      outcome.resultSeq = recordAnswer(d, command.cmdId, command.type, answer, duplicate, true);
+    }
+    unwrap(d.commitTxn());
+    if (outcome.status == "rejected" && !outcome.duplicate) {
+      d.log.info("command {} ({}) rejected", command.cmdId, command.type);
+    }
+    return outcome;
+  } catch (const SQLite::Exception& e) {
+    Error error = d.fromException(e, "applying command " + command.cmdId + " (" + command.type + ")");
+    d.rollbackTxn();
+    return std::unexpected(error);
+  } catch (const Failure& f) {
+    d.rollbackTxn();
+    return std::unexpected(f.error);
+  }
+}
+
+Result<sync::CommandOutcome> TaskStore::rejectCommand(const sync::RejectedCommand& rejected) {
+  Impl& d = *impl_;
+  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
+  try {
+    sync::CommandOutcome outcome;
+    if (auto first = lookupAnswer(d, rejected.cmdId)) {
+      outcome.status = first->status;
+      outcome.duplicate = true;
+      outcome.resultSeq = recordAnswer(d, rejected.cmdId, rejected.type, *first, true, false);
+    } else {
+      Answer answer;
+      answer.status = "rejected";
+      answer.errors = fieldErrors(rejected.errors);
+      outcome.status = answer.status;
+      outcome.resultSeq = recordAnswer(d, rejected.cmdId, rejected.type, answer, false, true);
+    }
+    unwrap(d.commitTxn());
+    return outcome;
+  } catch (const SQLite::Exception& e) {
+    Error error = d.fromException(e, "recording rejected command " + rejected.cmdId);
+    d.rollbackTxn();
+    return std::unexpected(error);
+  } catch (const Failure& f) {
+    d.rollbackTxn();
+    return std::unexpected(f.error);
+  }
+}
+
+Status TaskStore::recordInvalid(const sync::InvalidMessage& invalid) {
+  Json data;
+  data["reason"] = invalid.reason;
+  data["head"] = invalid.head;
+  sync::EventDraft draft;
+  draft.type = "cmd.invalid";
+  draft.dataJson = data.dump(-1, ' ', false, Json::error_handler_t::replace);
+  auto seq = appendEvent(draft);
+  if (!seq) return std::unexpected(seq.error());
+  return ok();
+}
+
+// ---------------------------------------------------------------------------
+// Workflows
+
+Result<StoreTransaction> TaskStore::begin() {
+  if (auto began = impl_->beginTxn(); !began) return std::unexpected(began.error());
+  auto state = std::make_unique<StoreTransaction::State>();
+  state->impl = impl_.get();
+  return StoreTransaction(std::move(state));
+}
+
+Result<int64_t> TaskStore::appendEvent(const sync::EventDraft& draft) {
+  auto txn = begin();
+  if (!txn) return std::unexpected(txn.error());
+  auto seq = txn->appendEvent(draft);
+  if (!seq) return std::unexpected(seq.error());
+  auto committed = txn->commit();
+  if (!committed) return std::unexpected(committed.error());
+  return *seq;
+}
+
+Result<std::optional<Task>> TaskStore::findTask(std::string_view taskId) {
+  return impl_->findTaskInTxn(taskId);
+}
+
+Result<std::optional<Task>> TaskStore::nextTask(std::string_view station, sync::TaskKind kind) {
+  Impl& d = *impl_;
+  try {
+    static const std::string activeSql = std::string("SELECT ") + kTaskColumns +
+                                         " FROM tasks WHERE claimed_by = ? AND state = 'active' "
+                                         "ORDER BY id LIMIT 1";
+    {
+      SQLite::Statement& s = d.cached(activeSql.c_str());
+      ResetOnExit reset{s};
+      s.bind(1, std::string(station));
+      if (s.executeStep()) return std::optional<Task>{readTask(s)};
+    }
+    static const std::string pendingSql =
+        std::string("SELECT ") + kTaskColumns +
+        " FROM tasks WHERE station = ? AND kind = ? AND state = 'pending' "
+        "ORDER BY priority DESC, seq_key, id LIMIT 1";
+    std::optional<Task> best;
+    auto consider = [&](std::string_view forStation) {
+      SQLite::Statement& s = d.cached(pendingSql.c_str());
+      ResetOnExit reset{s};
+      s.bind(1, std::string(forStation));
+      s.bind(2, std::string(sync::toString(kind)));
+      if (!s.executeStep()) return;
+      Task t = readTask(s);
+      auto key = [](const Task& x) {
+        return std::make_tuple(-x.priority, x.sequence.value_or(std::numeric_limits<int64_t>::max()),
+                               x.arrival);
+      };
+      if (!best || key(t) < key(*best)) best = std::move(t);
+    };
+    consider(station);
+    if (!station.empty()) consider("");
+    return best;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "finding the next task of " + std::string(station)));
+  }
+}
+
+Result<std::vector<Task>> TaskStore::tasks(const TaskFilter& filter) {
+  Impl& d = *impl_;
+  std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id > ?";
+  if (!filter.waveId.empty()) sql += " AND wave_id = ?";
+  if (!filter.station.empty()) sql += " AND (station = ? OR claimed_by = ?)";
+  if (filter.state) sql += " AND state = ?";
+  sql += " ORDER BY id LIMIT ?";
+  try {
+    SQLite::Statement s(*d.db, sql);
+    int i = 1;
+    s.bind(i++, static_cast<int64_t>(filter.afterArrival));
+    if (!filter.waveId.empty()) s.bind(i++, filter.waveId);
+    if (!filter.station.empty()) {
+      s.bind(i++, filter.station);
+      s.bind(i++, filter.station);
+    }
+    if (filter.state) s.bind(i++, std::string(toString(*filter.state)));
+    s.bind(i++, static_cast<int64_t>(filter.limit));
+    std::vector<Task> out;
+    while (s.executeStep()) out.push_back(readTask(s));
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "listing tasks"));
+  }
+}
+
+Result<std::vector<WaveSummary>> TaskStore::waves(size_t limit) {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement s(*d.db,
+                        "SELECT w.wave_id, w.revision, w.priority, w.state, w.updated_ms, "
+                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'pending'), "
+                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'active'), "
+                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'done'), "
+                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'short'), "
+                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'cancelled') "
+                        "FROM waves w ORDER BY w.created_ms DESC, w.wave_id LIMIT ?");
+    s.bind(1, static_cast<int64_t>(limit));
+    std::vector<WaveSummary> out;
+    while (s.executeStep()) {
+      WaveSummary w;
+      w.waveId = s.getColumn(0).getString();
+      w.revision = s.getColumn(1).getInt64();
+      w.priority = s.getColumn(2).getInt64();
+      w.state = s.getColumn(3).getString() == "cancelled" ? WaveState::kCancelled : WaveState::kOpen;
+      w.updatedMs = s.getColumn(4).getInt64();
+      w.pending = s.getColumn(5).getInt64();
+      w.active = s.getColumn(6).getInt64();
+      w.done = s.getColumn(7).getInt64();
+      w.shortPicked = s.getColumn(8).getInt64();
+      w.cancelled = s.getColumn(9).getInt64();
+      out.push_back(std::move(w));
+    }
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "listing waves"));
+  }
+}
+
+Result<TaskCounts> TaskStore::taskCounts() {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement s(*d.db, "SELECT state, count(*) FROM tasks GROUP BY state");
+    TaskCounts c;
+    while (s.executeStep()) {
+      auto state = parseTaskState(s.getColumn(0).getString());
+      int64_t n = s.getColumn(1).getInt64();
+      if (!state) continue;
+      switch (*state) {
+        case TaskState::kPending: c.pending = n; break;
+        case TaskState::kActive: c.active = n; break;
+        case TaskState::kDone: c.done = n; break;
+        case TaskState::kShort: c.shortPicked = n; break;
+        case TaskState::kCancelled: c.cancelled = n; break;
+      }
+    }
+    return c;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "counting tasks"));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Outbox
+
+Result<std::vector<sync::OutboxEvent>> TaskStore::eventsAfter(int64_t afterSeq, size_t limit) {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement& s = d.cached(
+        "SELECT seq, payload, created_ms FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    ResetOnExit reset{s};
+    s.bind(1, static_cast<int64_t>(afterSeq));
+    s.bind(2, static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int32_t>::max())));
+    std::vector<sync::OutboxEvent> out;
+    while (s.executeStep()) {
+      out.push_back(sync::OutboxEvent{s.getColumn(0).getInt64(), s.getColumn(1).getString(),
+                                      s.getColumn(2).getInt64()});
+    }
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading events"));
+  }
+}
+
+Result<bool> TaskStore::acknowledge(int64_t ackedThrough) {
+  Impl& d = *impl_;
+  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
+  try {
+    int64_t current = d.metaValue("acked_through");
+    int64_t last = d.metaValue("last_seq");
+    if (ackedThrough <= current || ackedThrough > last) {
+      // C-A3: lower than the last ack, or a seq never stored (so never sent).
+      d.rollbackTxn();
+      if (ackedThrough > last) {
+        d.log.warn("ignoring acked_through {}: the last event stored is {}", ackedThrough, last);
+      }
+      return false;
+    }
+    d.setMetaValue("acked_through", ackedThrough);
+    SQLite::Statement& s =
+        d.cached("UPDATE events SET acked_ms = ? WHERE seq > ? AND seq <= ?");
+    s.bind(1, static_cast<int64_t>(d.clock.nowMs()));
+    s.bind(2, static_cast<int64_t>(current));
+    s.bind(3, static_cast<int64_t>(ackedThrough));
+    s.exec();
+    unwrap(d.commitTxn());
+    return true;
+  } catch (const SQLite::Exception& e) {
+    Error error = d.fromException(e, "recording acked_through " + std::to_string(ackedThrough));
+    d.rollbackTxn();
+    return std::unexpected(error);
+  } catch (const Failure& f) {
+    d.rollbackTxn();
+    return std::unexpected(f.error);
+  }
+}
+
+Result<sync::OutboxStats> TaskStore::outboxStats() {
+  Impl& d = *impl_;
+  try {
+    sync::OutboxStats stats;
+    stats.ackedThrough = d.metaValue("acked_through");
+    stats.lastSeq = d.metaValue("last_seq");
+    SQLite::Statement& s = d.cached("SELECT count(*), min(created_ms) FROM events WHERE seq > ?");
+    ResetOnExit reset{s};
+    s.bind(1, static_cast<int64_t>(stats.ackedThrough));
+    if (s.executeStep()) {
+      stats.depth = s.getColumn(0).getInt64();
+      if (stats.depth > 0) {
+        stats.oldestUnackedMs = std::max<int64_t>(0, d.clock.nowMs() - s.getColumn(1).getInt64());
+      }
+    }
+    return stats;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading outbox statistics"));
+  }
+}
+
+Result<uint64_t> TaskStore::nextSession() {
+  Impl& d = *impl_;
+  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
+  try {
+    int64_t session = d.metaValue("session") + 1;
+    d.setMetaValue("session", session);
+    unwrap(d.commitTxn());
+    return static_cast<uint64_t>(session);
+  } catch (const SQLite::Exception& e) {
+    Error error = d.fromException(e, "incrementing the session counter");
+    d.rollbackTxn();
+    return std::unexpected(error);
+  } catch (const Failure& f) {
+    d.rollbackTxn();
+    return std::unexpected(f.error);
+  }
+}
+
+sync::AgentHealth TaskStore::health() {
+  sync::AgentHealth h;
+  h.acceptingWork = !impl_->diskFull;
+  h.detail = impl_->diskFullDetail;
+  if (impl_->deviceHealth) h.devices = impl_->deviceHealth();
+  return h;
+}
+
+Result<PruneReport> TaskStore::pruneAcked() {
+  Impl& d = *impl_;
+  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
+  try {
+    int64_t cutoff = d.clock.nowMs() -
+                     std::chrono::duration_cast<std::chrono::milliseconds>(d.options.retention).count();
+    SQLite::Statement& s = d.cached(
+        "DELETE FROM events WHERE acked_ms IS NOT NULL AND acked_ms <= ? AND "
+        "seq <= (SELECT value FROM meta WHERE key = 'acked_through')");
+    s.bind(1, static_cast<int64_t>(cutoff));
+    PruneReport report;
+    report.eventsPruned = s.exec();
+    unwrap(d.commitTxn());
+    if (report.eventsPruned > 0) {
+      d.log.info("pruned {} acknowledged events older than the retention", report.eventsPruned);
+    }
+    return report;
+  } catch (const SQLite::Exception& e) {
+    Error error = d.fromException(e, "pruning acknowledged events");
+    d.rollbackTxn();
+    return std::unexpected(error);
+  } catch (const Failure& f) {
+    d.rollbackTxn();
+    return std::unexpected(f.error);
+  }
+}
+
+}  // namespace floorlink::agent
