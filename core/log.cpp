@@ -122,14 +122,14 @@ class FloorlinkSink final : public spdlog::sinks::base_sink<std::mutex> {
     line.text = message + fieldSuffix(f);
     if (shared_->journal) {
       // Structured fields: journalctl -u floorlink DEVICE=scale1
-      std::vector<std::string> items;
-      items.push_back("MESSAGE=" + line.text);
-      items.push_back("PRIORITY=" + std::to_string(journalPriority(line.level)));
-      items.push_back("SYSLOG_IDENTIFIER=floorlink");
-      items.push_back("FLOORLINK_MODULE=" + line.module);
-      if (!fields.device.empty()) items.push_back("DEVICE=" + shared_->mask(std::string(fields.device)));
-      if (!fields.station.empty()) items.push_back("STATION=" + shared_->mask(std::string(fields.station)));
-      if (!fields.taskId.empty()) items.push_back("TASK_ID=" + shared_->mask(std::string(fields.taskId)));
+      LogFields masked{};
+      std::string device = shared_->mask(std::string(fields.device));
+      std::string station = shared_->mask(std::string(fields.station));
+      std::string task = shared_->mask(std::string(fields.taskId));
+      masked.device = device;
+      masked.station = station;
+      masked.taskId = task;
+      std::vector<std::string> items = journalRecord(line, masked);
       std::vector<iovec> iov;
       for (auto& item : items) iov.push_back({item.data(), item.size()});
       sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
@@ -155,6 +155,18 @@ class FloorlinkSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 }  // namespace
+
+std::vector<std::string> journalRecord(const LogLine& line, const LogFields& fields) {
+  std::vector<std::string> items;
+  items.push_back("MESSAGE=" + line.text);
+  items.push_back("PRIORITY=" + std::to_string(journalPriority(line.level)));
+  items.push_back("SYSLOG_IDENTIFIER=floorlink");
+  items.push_back("FLOORLINK_MODULE=" + line.module);
+  if (!fields.device.empty()) items.push_back("DEVICE=" + std::string(fields.device));
+  if (!fields.station.empty()) items.push_back("STATION=" + std::string(fields.station));
+  if (!fields.taskId.empty()) items.push_back("TASK_ID=" + std::string(fields.taskId));
+  return items;
+}
 
 Result<LogLevel> parseLogLevel(std::string_view text) {
   if (text == "trace") return LogLevel::kTrace;

@@ -40,6 +40,11 @@ class FieldScope {
 };
 }  // namespace detail
 
+struct LogLine;
+// The journal fields of one line: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER,
+// FLOORLINK_MODULE and DEVICE/STATION/TASK_ID when known.
+std::vector<std::string> journalRecord(const LogLine& line, const LogFields& fields);
+
 // A cheap, copyable handle to a module's logger. A default-constructed Logger
 // writes warnings and above to stderr (handy in tests and tools).
 class Logger {

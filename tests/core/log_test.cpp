@@ -105,5 +105,19 @@ TEST(Logging, ParseLogSpecDefaultsBareLevelToStar) {
   EXPECT_FALSE(parseLogSpec("=debug").has_value());
 }
 
+TEST(Logging, JournalRecordCarriesStructuredFields) {
+  LogLine line;
+  line.level = LogLevel::kWarn;
+  line.module = "drivers";
+  line.text = "no answer [device=scale1]";
+  auto rec = journalRecord(line, LogFields{.device = "scale1", .taskId = "T-1"});
+  EXPECT_EQ(rec, (std::vector<std::string>{"MESSAGE=no answer [device=scale1]", "PRIORITY=4",
+                                           "SYSLOG_IDENTIFIER=floorlink", "FLOORLINK_MODULE=drivers",
+                                           "DEVICE=scale1", "TASK_ID=T-1"}));
+  line.level = LogLevel::kError;
+  EXPECT_EQ(journalRecord(line, {})[1], "PRIORITY=3");
+  EXPECT_EQ(journalRecord(line, {}).size(), 4u);  // no empty DEVICE= fields
+}
+
 }  // namespace
 }  // namespace floorlink
