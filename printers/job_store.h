@@ -15,7 +15,9 @@ namespace floorlink::printers {
 
 // queued -> sent -> confirmed | failed | uncertain; uncertain -> confirmed
 // (operator confirms) | queued (operator reprints); queued -> cancelled;
-// queued | uncertain -> expired.
+// queued | uncertain -> expired; queued -> failed (nothing was sent: the
+// label failed rendering/verification or the printer refused it before any
+// byte went out). `sent` is recorded durably just before the first byte.
 enum class JobState { kQueued, kSent, kConfirmed, kFailed, kUncertain, kCancelled, kExpired };
 std::string_view toString(JobState state);
 Result<JobState> parseJobState(std::string_view text);
@@ -58,6 +60,10 @@ class JobStore {
                              int attempts) = 0;
   virtual Result<std::optional<PrintJob>> find(std::string_view jobId) = 0;
   virtual Result<std::vector<PrintJob>> list(const JobFilter& filter) = 0;
+
+  // The job with this idempotency key, if any (so a retried request does not
+  // use up an SSCC). The default scans list(); stores may index it.
+  virtual Result<std::optional<PrintJob>> findByKey(std::string_view idempotencyKey);
 
   // Next value of a persistent counter ("sscc"), never reused across crashes:
   // durable before it returns.
