@@ -1,0 +1,76 @@
+#pragma once
+// A scale on a pack bench: live readings, stable weights only, zero and tare.
+// Implementations speak one protocol over a drivers::Transport; everything
+// runs on the event loop and every result arrives through a callback.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "core/event_loop.h"
+#include "core/log.h"
+#include "drivers/device.h"
+#include "drivers/scale/reading.h"
+#include "drivers/transport.h"
+
+namespace floorlink::drivers {
+
+class Scale {
+ public:
+  using WeighCallback = std::function<void(Result<Weight> weight)>;
+  using CommandCallback = std::function<void(Status done)>;
+  using ReadingCallback = std::function<void(const Reading& reading)>;
+  using WatchId = uint64_t;
+
+  virtual ~Scale() = default;
+
+  // Opens the transport and starts reading (polling where the protocol needs
+  // it). Failing to open is not an error here: the scale goes offline with the
+  // reason and keeps retrying with backoff; the status callback tells.
+  virtual void start() = 0;
+  // Closes the transport; pending weigh/zero/tare calls fail with kCancelled.
+  virtual void stop() = 0;
+
+  // Delivers one weight once it has been stable for the configured number of
+  // consecutive readings (or time window). Never a moving, overloaded,
+  // underloaded or negative weight. Fails with kTimeout (and what the scale
+  // was doing), kFault (overload/underload/negative seen for as long as a
+  // stable weight would need), kDisconnected, or kCancelled. Never called
+  // synchronously from inside weigh().
+  virtual void weigh(WeighCallback done) = 0;
+  // Sets the scale to zero / takes the load as tare / clears the tare.
+  // kUnsupported when the protocol has no such command (the message says
+  // which key to press on the scale instead).
+  virtual void zero(CommandCallback done) = 0;
+  virtual void tare(CommandCallback done) = 0;
+  virtual void clearTare(CommandCallback done) = 0;
+
+  // Live readings for floorlinkctl weigh and the technician page: every
+  // reading the scale reports, stable or not.
+  virtual WatchId watchReadings(ReadingCallback callback) = 0;
+  virtual void unwatchReadings(WatchId id) = 0;
+  // The last reading, if any arrived since start().
+  virtual const Reading* lastReading() const = 0;
+
+  virtual DeviceStatus status() const = 0;
+  // Called on every state change (ok / offline / fault and the reason).
+  virtual void setStatusCallback(StatusCallback callback) = 0;
+
+  virtual const std::string& id() const = 0;
+  // "mt-sics over serial:/dev/ttyUSB0 9600 8N1"
+  virtual std::string describe() const = 0;
+};
+
+// Builds the scale a device config names (protocol "mt-sics", "toledo-8217",
+// "nci", "hid-pos" or "continuous") over the given transport. Options are
+// validated; errors quote the option's origin (file:line: key).
+Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const config::DeviceConfig& device,
+                                           std::unique_ptr<Transport> transport, Logger logger = {});
+// Same, with the transport the device address names (drivers::createTransport).
+Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const config::DeviceConfig& device,
+                                           Logger logger = {});
+
+}  // namespace floorlink::drivers
