@@ -9,7 +9,7 @@ namespace {
 class MtSicsScale final : public ScaleDriver {
  public:
   explicit MtSicsScale(ScaleSetup s)
-      : ScaleDriver(*s.loop, std::move(s.id), "mt-sics", std::move(s.transport), s.options, std::move(s.logger)) {}
+      : ScaleDriver(*s.loop, std::move(s.id), "mt-sics", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)) {}
 
  protected:
   std::optional<std::string> requestBytes(Request r) const override {
@@ -171,7 +171,7 @@ class MtSicsScale final : public ScaleDriver {
 class Toledo8217Scale final : public ScaleDriver {
  public:
   Toledo8217Scale(ScaleSetup s, std::optional<WeightUnit> unit)
-      : ScaleDriver(*s.loop, std::move(s.id), "toledo-8217", std::move(s.transport), s.options, std::move(s.logger)),
+      : ScaleDriver(*s.loop, std::move(s.id), "toledo-8217", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)),
         unit_(unit) {}
 
  protected:
@@ -294,7 +294,7 @@ class Toledo8217Scale final : public ScaleDriver {
 class NciScale final : public ScaleDriver {
  public:
   explicit NciScale(ScaleSetup s)
-      : ScaleDriver(*s.loop, std::move(s.id), "nci", std::move(s.transport), s.options, std::move(s.logger)) {}
+      : ScaleDriver(*s.loop, std::move(s.id), "nci", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)) {}
 
  protected:
   std::optional<std::string> requestBytes(Request r) const override {
@@ -392,7 +392,7 @@ class NciScale final : public ScaleDriver {
 class HidPosScale final : public ScaleDriver {
  public:
   HidPosScale(ScaleSetup s, HidScaleQuirk quirk)
-      : ScaleDriver(*s.loop, std::move(s.id), "hid-pos", std::move(s.transport), s.options, std::move(s.logger)),
+      : ScaleDriver(*s.loop, std::move(s.id), "hid-pos", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)),
         quirk_(quirk) {}
 
  protected:
@@ -461,7 +461,7 @@ class HidPosScale final : public ScaleDriver {
 class ContinuousScale final : public ScaleDriver {
  public:
   ContinuousScale(ScaleSetup s, ContinuousSetup c)
-      : ScaleDriver(*s.loop, std::move(s.id), "continuous", std::move(s.transport), s.options, std::move(s.logger)),
+      : ScaleDriver(*s.loop, std::move(s.id), "continuous", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)),
         setup_(std::move(c)),
         splitter_(setup_.frameEnd, 256) {}
 

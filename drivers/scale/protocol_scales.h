@@ -12,7 +12,8 @@ namespace floorlink::drivers {
 struct ScaleSetup {
   EventLoop* loop = nullptr;
   std::string id;
-  std::unique_ptr<Transport> transport;
+  std::unique_ptr<Transport> transport;  // null: connected through deviceClient()
+  std::string where;                    // the device address, for describe()
   ScaleOptions options;
   Logger logger;
 };

@@ -27,12 +27,18 @@ class Scale {
 
   virtual ~Scale() = default;
 
-  // Opens the transport and starts reading (polling where the protocol needs
-  // it). Failing to open is not an error here: the scale goes offline with the
-  // reason and keeps retrying with backoff; the status callback tells.
+  // Starts reading (polling where the protocol needs it) whenever the device
+  // is connected. With an own transport this opens it; failing to open is
+  // not an error here: the scale goes offline with the reason and retries
+  // with backoff; the status callback tells.
   virtual void start() = 0;
-  // Closes the transport; pending weigh/zero/tare calls fail with kCancelled.
+  // Stops polling (and closes an own transport); pending weigh/zero/tare
+  // calls fail with kCancelled.
   virtual void stop() = 0;
+  // For a scale made without a transport: hand this to DeviceManager::add()
+  // for the same device. The manager then owns the connection (identity,
+  // hotplug, reconnect, raw bytes); the scale speaks the protocol over it.
+  virtual DeviceClient deviceClient() = 0;
 
   // Delivers one weight once it has been stable for the configured number of
   // consecutive readings (or time window). Never a moving, overloaded,
@@ -65,12 +71,17 @@ class Scale {
 };
 
 // Builds the scale a device config names (protocol "mt-sics", "toledo-8217",
-// "nci", "hid-pos" or "continuous") over the given transport. Options are
-// validated; errors quote the option's origin (file:line: key).
+// "nci", "hid-pos" or "continuous"). Options are validated; errors quote the
+// option's origin (file:line: key). The agent wires it to the device manager:
+//
+//   auto scale = drivers::createScale(loop, deviceConfig, logger);
+//   manager.add(deviceConfig, (*scale)->deviceClient());
+//   (*scale)->setStatusCallback(...);   // garbage/silence/overload -> manager.reportFault/reportOk
+//   (*scale)->start();
+Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const config::DeviceConfig& device, Logger logger = {});
+// Same over a transport of its own, reconnecting by itself (tests, benches,
+// tools that talk to one scale without a device manager).
 Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const config::DeviceConfig& device,
                                            std::unique_ptr<Transport> transport, Logger logger = {});
-// Same, with the transport the device address names (drivers::createTransport).
-Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const config::DeviceConfig& device,
-                                           Logger logger = {});
 
 }  // namespace floorlink::drivers

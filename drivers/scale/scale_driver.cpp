@@ -11,11 +11,12 @@ using std::chrono::milliseconds;
 }  // namespace
 
 ScaleDriver::ScaleDriver(EventLoop& loop, std::string id, std::string protocol, std::unique_ptr<Transport> transport,
-                         ScaleOptions options, Logger logger)
+                         std::string where, ScaleOptions options, Logger logger)
     : loop_(loop),
       id_(std::move(id)),
       protocol_(std::move(protocol)),
       transport_(std::move(transport)),
+      where_(std::move(where)),
       options_(options),
       logger_(std::move(logger)),
       tracker_(options.stability) {}
@@ -44,7 +45,26 @@ std::string ScaleDriver::unsupportedHint(Request request) const {
                      requestName(request), request == Request::kZero ? "ZERO" : "TARE");
 }
 
-std::string ScaleDriver::describe() const { return protocol_ + " over " + transport_->describe(); }
+std::string ScaleDriver::describe() const {
+  return protocol_ + " over " + (transport_ ? transport_->describe() : where_);
+}
+
+DeviceClient ScaleDriver::deviceClient() {
+  std::weak_ptr<int> alive = alive_;
+  DeviceClient client;
+  client.onData = [this, alive](std::span<const uint8_t> bytes) {
+    if (alive.lock() && started_ && linkUp_) handleData(bytes);
+  };
+  client.onConnected = [this, alive](DeviceWriter writer) {
+    if (!alive.lock()) return;
+    writer_ = std::move(writer);
+    linkUp();
+  };
+  client.onDisconnected = [this, alive](const DeviceStatus& status) {
+    if (alive.lock()) linkDown(status.detail);
+  };
+  return client;
+}
 
 void ScaleDriver::postCallback(std::function<void()> fn) {
   std::weak_ptr<int> alive = alive_;
@@ -71,17 +91,28 @@ void ScaleDriver::setStatus(DeviceState state, std::string detail) {
 void ScaleDriver::start() {
   if (started_) return;
   started_ = true;
+  connecting_ = true;
   backoff_ = options_.reconnectMin;
-  openTransport();
+  if (transport_) {
+    openTransport();
+  } else if (linkUp_) {
+    beginSession();
+  } else {
+    setStatus(DeviceState::kOffline, "waiting for the device to connect");
+  }
 }
 
 void ScaleDriver::stop() {
   if (!started_) return;
   started_ = false;
   cancelTimers();
-  closing_ = true;
-  if (transport_->isOpen()) transport_->close();
-  closing_ = false;
+  if (transport_) {
+    closing_ = true;
+    if (transport_->isOpen()) transport_->close();
+    closing_ = false;
+    linkUp_ = false;
+    writer_ = nullptr;
+  }
   std::weak_ptr<int> alive = alive_;
   failAll(Error{ErrorCode::kCancelled, "scale " + id_ + " was stopped"});
   if (!alive.lock()) return;
@@ -90,11 +121,17 @@ void ScaleDriver::stop() {
   setStatus(DeviceState::kOffline, "stopped");
 }
 
-void ScaleDriver::cancelTimers() {
-  for (auto* t : {&answerTimer_, &pollTimer_, &reconnectTimer_, &silenceTimer_}) {
+void ScaleDriver::cancelSessionTimers() {
+  for (auto* t : {&answerTimer_, &pollTimer_, &silenceTimer_}) {
     if (*t != 0) loop_.cancelTimer(*t);
     *t = 0;
   }
+}
+
+void ScaleDriver::cancelTimers() {
+  cancelSessionTimers();
+  if (reconnectTimer_ != 0) loop_.cancelTimer(reconnectTimer_);
+  reconnectTimer_ = 0;
   for (auto& [key, w] : weighs_) {
     if (w.timer != 0) loop_.cancelTimer(w.timer);
     w.timer = 0;
@@ -104,31 +141,66 @@ void ScaleDriver::cancelTimers() {
 void ScaleDriver::openTransport() {
   reconnectTimer_ = 0;
   if (!started_) return;
-  resetFraming();
-  inFlight_ = Request::kNone;
-  startupDone_ = false;
-  missed_ = 0;
-  garbage_ = 0;
   std::weak_ptr<int> alive = alive_;
   Transport::Handlers handlers;
   handlers.onData = [this, alive](std::span<const uint8_t> bytes) {
-    if (alive.lock()) handleData(bytes);
+    if (alive.lock() && started_ && linkUp_) handleData(bytes);
   };
   handlers.onClosed = [this, alive](const Error& why) {
     if (alive.lock() && !closing_) handleClosed(why);
   };
+  handlers.onConnected = [this, alive] {
+    if (alive.lock() && transport_->isOpen()) linkUp();
+  };
   auto opened = transport_->open(std::move(handlers));
   if (!opened) {
+    connecting_ = false;
     setStatus(DeviceState::kOffline, fmt::format("cannot open {}: {}; check that the scale is plugged in and "
                                                  "switched on (retrying)",
                                                  transport_->describe(), opened.error().message));
     if (alive.lock()) scheduleReconnect();
     return;
   }
-  logger_.info(scaleLogFields(id_), "scale {}: opened {}", id_, describe());
+  writer_ = [this](std::span<const uint8_t> bytes) { return transport_->write(bytes); };
+  setStatus(DeviceState::kOffline, "opening " + transport_->describe());
+}
+
+void ScaleDriver::linkUp() {
+  linkUp_ = true;
+  connecting_ = false;
+  if (started_) beginSession();
+}
+
+void ScaleDriver::linkDown(const std::string& reason) {
+  bool was = linkUp_;
+  linkUp_ = false;
+  connecting_ = false;
+  writer_ = nullptr;
+  if (!started_ || !was) return;
+  logger_.warn(scaleLogFields(id_), "scale {}: disconnected: {}", id_, reason);
+  cancelSessionTimers();
+  inFlight_ = Request::kNone;
+  tracker_.reset();
+  hasReading_ = false;
+  std::weak_ptr<int> alive = alive_;
+  setStatus(DeviceState::kOffline, fmt::format("disconnected ({}): check the cable or plug the scale back in", reason));
+  if (!alive.lock()) return;
+  failAll(Error{ErrorCode::kDisconnected, "scale " + id_ + " disconnected: " + reason});
+}
+
+void ScaleDriver::beginSession() {
+  cancelSessionTimers();
+  resetFraming();
+  inFlight_ = Request::kNone;
+  startupDone_ = false;
+  missed_ = 0;
+  garbage_ = 0;
+  std::weak_ptr<int> alive = alive_;
+  logger_.info(scaleLogFields(id_), "scale {}: connected, {}", id_, describe());
   lastFrameAt_ = Clock::now();
-  setStatus(DeviceState::kOffline, "connected to " + transport_->describe() + ", waiting for the scale to answer");
-  if (!alive.lock() || !transport_->isOpen()) return;
+  setStatus(DeviceState::kOffline, "connected to " + (transport_ ? transport_->describe() : where_) +
+                                       ", waiting for the scale to answer");
+  if (!alive.lock() || !linkUp_) return;
   if (requestBytes(Request::kPoll)) {
     pollTimer_ = loop_.addTimer(options_.pollInterval, [this] { pollTick(); }, options_.pollInterval);
   }
@@ -162,7 +234,7 @@ void ScaleDriver::pollTick() {
 }
 
 void ScaleDriver::sendNext(bool poll) {
-  if (inFlight_ != Request::kNone || !transport_->isOpen()) return;
+  if (inFlight_ != Request::kNone || !linkUp_) return;
   if (!startupDone_) {
     if (auto bytes = requestBytes(Request::kStartup)) {
       send(Request::kStartup, *bytes);
@@ -198,7 +270,8 @@ void ScaleDriver::sendNext(bool poll) {
 }
 
 bool ScaleDriver::send(Request request, const std::string& bytes) {
-  auto written = transport_->write(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  auto written = writer_ ? writer_(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
+                         : Status(fail(ErrorCode::kDisconnected, "not connected"));
   if (!written) {
     logger_.warn(scaleLogFields(id_), "scale {}: cannot send {} request: {}", id_, requestName(request),
                  written.error().describe());
@@ -338,7 +411,7 @@ void ScaleDriver::deliverWeighs(const StabilityTracker::Outcome& outcome) {
 }
 
 void ScaleDriver::weigh(WeighCallback done) {
-  if (!started_ || !transport_->isOpen()) {
+  if (!started_ || (!linkUp_ && !connecting_)) {
     postCallback([done = std::move(done), why = "scale " + id_ + " is offline: " + status_.detail] {
       done(fail(ErrorCode::kDisconnected, why));
     });
@@ -377,7 +450,7 @@ void ScaleDriver::command(Request request, CommandCallback done) {
     postCallback([done = std::move(done), why = unsupportedHint(request)] { done(fail(ErrorCode::kUnsupported, why)); });
     return;
   }
-  if (!started_ || !transport_->isOpen()) {
+  if (!started_ || (!linkUp_ && !connecting_)) {
     postCallback([done = std::move(done), why = "scale " + id_ + " is offline: " + status_.detail] {
       done(fail(ErrorCode::kDisconnected, why));
     });
@@ -396,17 +469,15 @@ ScaleDriver::WatchId ScaleDriver::watchReadings(ReadingCallback callback) {
 void ScaleDriver::unwatchReadings(WatchId id) { watchers_.erase(id); }
 
 void ScaleDriver::handleClosed(const Error& why) {
-  logger_.warn(scaleLogFields(id_), "scale {}: transport closed: {}", id_, why.describe());
-  cancelTimers();
-  inFlight_ = Request::kNone;
-  tracker_.reset();
-  hasReading_ = false;
   std::weak_ptr<int> alive = alive_;
-  setStatus(DeviceState::kOffline, fmt::format("disconnected ({}): check the cable or plug the scale back in "
-                                               "(retrying)",
-                                               why.message));
-  if (!alive.lock()) return;
-  failAll(Error{ErrorCode::kDisconnected, "scale " + id_ + " disconnected: " + why.message});
+  connecting_ = false;
+  if (linkUp_) {
+    linkDown(why.message);
+  } else {
+    setStatus(DeviceState::kOffline, fmt::format("cannot connect ({}): check that the scale is plugged in and "
+                                                 "switched on",
+                                                 why.message));
+  }
   if (!alive.lock()) return;
   scheduleReconnect();
 }

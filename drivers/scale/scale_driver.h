@@ -46,6 +46,7 @@ class ScaleDriver : public Scale {
   void zero(CommandCallback done) override { command(Request::kZero, std::move(done)); }
   void tare(CommandCallback done) override { command(Request::kTare, std::move(done)); }
   void clearTare(CommandCallback done) override { command(Request::kClearTare, std::move(done)); }
+  DeviceClient deviceClient() override;
   WatchId watchReadings(ReadingCallback callback) override;
   void unwatchReadings(WatchId id) override;
   const Reading* lastReading() const override { return hasReading_ ? &tracker_.last() : nullptr; }
@@ -69,8 +70,10 @@ class ScaleDriver : public Scale {
     std::optional<std::string> deviceFault; // the scale reports a hardware fault
   };
 
+  // `transport` may be null: the device manager then connects us (deviceClient()).
+  // `where` names the device for describe() in that case (its address).
   ScaleDriver(EventLoop& loop, std::string id, std::string protocol, std::unique_ptr<Transport> transport,
-              ScaleOptions options, Logger logger);
+              std::string where, ScaleOptions options, Logger logger);
 
   // Bytes to send for a request; nullopt when the protocol has none (no
   // polling for streaming protocols; unsupported zero/tare).
@@ -99,6 +102,9 @@ class ScaleDriver : public Scale {
 
   void command(Request request, CommandCallback done);
   void openTransport();
+  void linkUp();
+  void linkDown(const std::string& reason);
+  void beginSession();
   void scheduleReconnect();
   void handleData(std::span<const uint8_t> bytes);
   void handleClosed(const Error& why);
@@ -115,17 +121,22 @@ class ScaleDriver : public Scale {
   void weighTimedOut(uint64_t key);
   void setStatus(DeviceState state, std::string detail);
   void cancelTimers();
+  void cancelSessionTimers();
   void postCallback(std::function<void()> fn);
 
   EventLoop& loop_;
   std::string id_;
   std::string protocol_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<Transport> transport_;  // null with a device manager
+  std::string where_;
+  DeviceWriter writer_;
+  bool linkUp_ = false;
   ScaleOptions options_;
   Logger logger_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
   bool started_ = false;
+  bool connecting_ = false;  // started, first connection not yet made or failed
   bool closing_ = false;  // we are closing the transport ourselves
   DeviceStatus status_{DeviceState::kOffline, "not started"};
   StatusCallback statusCallback_;

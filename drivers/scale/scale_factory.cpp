@@ -82,16 +82,30 @@ const std::set<std::string, std::less<>> kCommonOptions = {
 std::string_view kDefaultContinuousPattern =
     R"(^\s*(?<status>ST|US|OL),(?:GS|NT|TR),(?<sign>[+-]?)\s*(?<weight>[0-9.]+)\s*(?<unit>kg|g|lb|oz)\s*$)";
 
+Result<std::unique_ptr<Scale>> createScaleOver(EventLoop& loop, const DeviceConfig& device,
+                                               std::unique_ptr<Transport> transport, Logger logger);
+
 }  // namespace
 
 Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const DeviceConfig& device,
                                            std::unique_ptr<Transport> transport, Logger logger) {
+  if (!transport) return fail(ErrorCode::kInvalidArgument, "scale " + device.id + ": no transport");
+  return createScaleOver(loop, device, std::move(transport), std::move(logger));
+}
+
+Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const DeviceConfig& device, Logger logger) {
+  return createScaleOver(loop, device, nullptr, std::move(logger));
+}
+
+namespace {
+
+Result<std::unique_ptr<Scale>> createScaleOver(EventLoop& loop, const DeviceConfig& device,
+                                               std::unique_ptr<Transport> transport, Logger logger) {
   if (device.kind != config::DeviceKind::kScale) {
     return fail(ErrorCode::kInvalidArgument,
                 device.origin.describe() + ": device " + device.id + " is a " +
                     std::string(config::toString(device.kind)) + ", not a scale");
   }
-  if (!transport) return fail(ErrorCode::kInvalidArgument, "scale " + device.id + ": no transport");
   const std::string& protocol = device.protocol;
   std::set<std::string, std::less<>> known = kCommonOptions;
   if (protocol == "toledo-8217") known.insert("unit");
@@ -175,7 +189,7 @@ Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const DeviceConfig& 
     unit = *u;
   }
 
-  ScaleSetup setup{&loop, device.id, std::move(transport), o, std::move(logger)};
+  ScaleSetup setup{&loop, device.id, std::move(transport), device.address.text, o, std::move(logger)};
   if (protocol == "mt-sics") return makeMtSicsScale(std::move(setup));
   if (protocol == "toledo-8217") {
     if (device.address.scheme == config::AddressScheme::kSerial) {
@@ -251,4 +265,5 @@ Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const DeviceConfig& 
   return makeContinuousScale(std::move(setup), std::move(c));
 }
 
+}  // namespace
 }  // namespace floorlink::drivers

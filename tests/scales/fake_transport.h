@@ -22,6 +22,10 @@ class FakeTransport final : public drivers::Transport {
     if (!openError.empty()) return fail(ErrorCode::kIo, openError);
     handlers_ = std::move(handlers);
     open_ = true;
+    auto alive = alive_;
+    loop_.post([this, alive] {  // like the real transports: usable right after open, posted
+      if (*alive && open_ && handlers_.onConnected) handlers_.onConnected();
+    });
     return ok();
   }
   void close() override { open_ = false; }
