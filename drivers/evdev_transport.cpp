@@ -23,9 +23,11 @@ class EvdevTransport final : public Transport {
 
   Status open(Handlers handlers) override {
     closeQuietly();
-    int fd = ::open(address_.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    // Open the kernel node the by-id link names (as for serial ports).
+    std::string node = resolveDeviceNode(address_.path);
+    int fd = node.empty() ? -1 : ::open(node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-      int err = errno;
+      int err = node.empty() ? ENOENT : errno;
       ErrorCode code = err == EACCES ? ErrorCode::kPermission : err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo;
       std::string hint = err == EACCES  ? " (add the floorlink user to the input group, see docs/devices.md)"
                          : err == ENOENT ? " (is the scanner plugged in? see ls -l /dev/input/by-id)"
@@ -48,6 +50,7 @@ class EvdevTransport final : public Transport {
       return fail(ErrorCode::kIo, "cannot watch " + address_.path + ": " + watch.error().message);
     }
     fd_ = fd;
+    node_ = node;
     watch_ = *watch;
     handlers_ = std::move(handlers);
     decoder_.reset();
@@ -69,7 +72,9 @@ class EvdevTransport final : public Transport {
   }
 
   std::string describe() const override {
-    return "evdev:" + address_.path + " layout " + std::string(toString(layout_));
+    std::string d = "evdev:" + address_.path + " layout " + std::string(toString(layout_));
+    if (!node_.empty() && node_ != address_.path) d += " (" + node_ + ")";
+    return d;
   }
 
  private:
@@ -133,6 +138,7 @@ class EvdevTransport final : public Transport {
   Logger logger_;
   Handlers handlers_;
   int fd_ = -1;
+  std::string node_;
   EventLoop::WatchId watch_ = 0;
   std::vector<uint8_t> pending_;
   std::shared_ptr<int> alive_;

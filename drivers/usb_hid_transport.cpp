@@ -4,6 +4,7 @@
 #include <libusb.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -103,13 +104,13 @@ class UsbHidTransport final : public Transport {
     if (bytes.empty()) return ok();
     libusb_transfer* t = libusb_alloc_transfer(0);
     if (outEndpoint_ != 0) {
-      auto* buf = new uint8_t[bytes.size()];
+      auto* buf = static_cast<uint8_t*>(std::malloc(bytes.size()));  // freed by libusb (FREE_BUFFER)
       std::copy(bytes.begin(), bytes.end(), buf);
       libusb_fill_interrupt_transfer(t, handle_, outEndpoint_, buf, static_cast<int>(bytes.size()),
                                      &UsbHidTransport::onWriteDone, nullptr, 1000);
     } else {
       // SET_REPORT(Output) on the control endpoint.
-      auto* buf = new uint8_t[LIBUSB_CONTROL_SETUP_SIZE + bytes.size()];
+      auto* buf = static_cast<uint8_t*>(std::malloc(LIBUSB_CONTROL_SETUP_SIZE + bytes.size()));
       libusb_fill_control_setup(buf, static_cast<uint8_t>(0x00 | 0x20 | 0x01) /* out, class, interface */, 0x09,
                                 static_cast<uint16_t>((2 << 8) | bytes[0]), static_cast<uint16_t>(interface_),
                                 static_cast<uint16_t>(bytes.size()));

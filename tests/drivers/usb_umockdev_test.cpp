@@ -1,0 +1,87 @@
+// libusb really enumerates and reads an umockdev-emulated HID POS scanner:
+// descriptors in sysfs, the usbdevfs ioctls answered by the test harness.
+#include <gtest/gtest.h>
+
+#include "drivers/device_manager.h"
+#include "drivers/scanner.h"
+#include "tests/drivers/test_util.h"
+#include "tests/support/umockdev_testbed.h"
+
+namespace floorlink::drivers {
+namespace {
+
+using testing::runUntil;
+using test::UmockdevTestbed;
+
+TEST(UsbHidTransportUmockdev, ReadsReportsAndHandlesTheKernelDriver) {
+  UmockdevTestbed bed;
+  auto dev = bed.addUsbHidDevice({});
+  auto loop = EventLoop::create().value();
+  auto address = config::parseAddress("usb://0c2e:0b61?serial=20123B4567&usage_page=0x8c").value();
+  auto t = createTransport(*loop, address).value();
+  std::vector<std::vector<uint8_t>> reports;
+  bool connected = false;
+  auto s = t->open({.onData = [&](std::span<const uint8_t> r) { reports.emplace_back(r.begin(), r.end()); },
+                    .onClosed = {},
+                    .onConnected = [&] { connected = true; }});
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ(t->describe(), "usb://0c2e:0b61 serial 20123B4567 (1950g HID POS)");
+  auto stats = bed.usbStats(dev);
+  EXPECT_EQ(stats.detachCount, 1);  // usbhid detached before claiming
+  EXPECT_EQ(stats.claimCount, 1);
+  bed.queueInputReport(dev, {0x02, 3, ']', 'C', '0', 'A', 'B', 'C', 0x00});
+  ASSERT_TRUE(runUntil(*loop, [&] { return !reports.empty(); }));
+  EXPECT_TRUE(connected);
+  EXPECT_EQ(reports[0], (std::vector<uint8_t>{0x02, 3, ']', 'C', '0', 'A', 'B', 'C', 0x00}));
+  ASSERT_TRUE(t->write(std::vector<uint8_t>{0x04, 0x01}));  // beeper output report
+  ASSERT_TRUE(runUntil(*loop, [&] { return !bed.usbStats(dev).outReports.empty(); }));
+  EXPECT_EQ(bed.usbStats(dev).outReports[0], (std::vector<uint8_t>{0x04, 0x01}));
+  t->close();
+  stats = bed.usbStats(dev);
+  EXPECT_EQ(stats.releaseCount, 1);
+  EXPECT_EQ(stats.attachCount, 1);  // usbhid gets the device back
+}
+
+TEST(UsbHidTransportUmockdev, WrongUsagePageOrSerialIsExplained) {
+  UmockdevTestbed bed;
+  bed.addUsbHidDevice({});
+  auto loop = EventLoop::create().value();
+  auto scale = createTransport(*loop, config::parseAddress("usb://0c2e:0b61?usage_page=0x8d").value()).value();
+  auto s = scale->open({});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(s.error().message.find("usage page 0x8c, expected 0x8d"), std::string::npos) << s.error().message;
+  auto other = createTransport(*loop, config::parseAddress("usb://0c2e:0b61?serial=NOPE").value()).value();
+  s = other->open({});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(s.error().message.find("with serial NOPE is connected"), std::string::npos) << s.error().message;
+}
+
+TEST(UsbScannerUmockdev, HidPosScanAcrossTwoReports) {
+  UmockdevTestbed bed;
+  auto dev = bed.addUsbHidDevice({});
+  auto loop = EventLoop::create().value();
+  FakeClock clock;
+  auto manager = DeviceManager::create(*loop, clock, Logger()).value();
+  auto cfg = testing::scannerConfig("ship-scanner", "usb://0c2e:0b61?serial=20123B4567");
+  auto scanner = createScanner(*loop, cfg, Logger()).value();
+  std::vector<ScanValue> scans;
+  scanner->setHandlers({.onScan = [&](const ScanValue& v) { scans.push_back(v); },
+                        .onBadScan = [](const Error& e, const std::string&) { ADD_FAILURE() << e.message; }});
+  ASSERT_TRUE(manager->add(cfg, scanner->deviceClient()));
+  ASSERT_TRUE(runUntil(*loop, [&] { return manager->device("ship-scanner")->status.state == DeviceState::kOk; }));
+  // 90 bytes: more than one 64-byte report carries.
+  std::string data = "0109501101530003" "17240200" "10LOT-12\x1d" "91" + std::string(40, 'X') + "\x1d" "21SERIAL-0001";
+  for (auto& r : test::hidPosScannerReports("]d2", data)) bed.queueInputReport(dev, r);
+  ASSERT_TRUE(runUntil(*loop, [&] { return !scans.empty(); }));
+  EXPECT_EQ(scans[0].kind, ScanKind::kGtin);
+  EXPECT_EQ(scans[0].symbology, Symbology::kGs1DataMatrix);
+  EXPECT_EQ(scans[0].lot, "LOT-12");
+  EXPECT_EQ(scans[0].gs1->find("91")->value, std::string(40, 'X'));
+  EXPECT_EQ(scans[0].serial, "SERIAL-0001");
+  EXPECT_EQ(manager->device("ship-scanner")->identity, "usb 0c2e:0b61 serial 20123B4567");
+}
+
+}  // namespace
+}  // namespace floorlink::drivers
