@@ -4,7 +4,7 @@
 //
 // How to use (e.g. from tests/drivers/scale/...):
 //   - link the target `floorlink_umockdev_support` (defined in
-//     tests/support/CMakeLists.txt, included from tests/drivers/CMakeLists.txt);
+//     tests/drivers/CMakeLists.txt, which CMake reads before tests/scales);
 //   - run the test binary under `umockdev-wrapper` (the preload library that
 //     redirects /sys, /dev and ioctls into the testbed). drivers_tests does
 //     that through CROSSCOMPILING_EMULATOR, see tests/drivers/CMakeLists.txt;
@@ -16,6 +16,8 @@
 //       bed.sendFromDevice(port, "S S      12.34 kg\r\n");   // the device talks
 //       std::string cmd = bed.receiveFromHost(port, 200ms);   // what the driver wrote
 //       bed.unplug(port); ... bed.addSerialPort("ttyUSB1", same by-id name);  // replug
+//   - a pty cannot do 7 data bits or parity (the kernel forces CS8): address
+//     emulated 7E1 devices (Toledo 8217) with format=8N1 in tests;
 //   - USB HID (scanners 0x8C, scales 0x8D): addUsbHidDevice(spec) and
 //     queueInputReport(device, bytes); the usbdevfs ioctls libusb issues are
 //     answered here (control transfers for descriptors, interrupt IN reads).
