@@ -1,0 +1,90 @@
+#pragma once
+// A small MQTT client interface over Paho MQTT C++ (async). Paho types stay in
+// paho_mqtt_client.cpp; Paho exceptions stop there and come back as Errors.
+//
+// Threading: methods are called on the event-loop thread. Paho calls back on
+// its own threads; the adaptor only post()s to the loop, so every handler
+// below runs on the loop thread. One client object serves one connection
+// attempt: after a failed connect or a lost connection the owner destroys it
+// and makes a new one, so no stale Paho state (queued publishes, tokens)
+// survives into the next connection.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/event_loop.h"
+
+namespace floorlink::sync {
+
+struct MqttConnectParams {
+  std::string url;  // tcp://host:port or ssl://host:port
+  std::string clientId;
+  std::string username;
+  std::string password;  // secret
+  std::string caFile;
+  std::string certFile;
+  std::string keyFile;
+  std::string keyPassword;  // secret
+  bool verifyServer = true;
+  int mqttVersion = 5;  // 4 (3.1.1) or 5
+  std::chrono::seconds keepalive{30};
+  std::chrono::seconds connectTimeout{10};
+  int maxInflight = 64;
+  bool cleanSession = false;        // keep the broker session so queued commands survive
+  uint32_t sessionExpiryS = 7 * 24 * 3600;  // MQTT 5 only
+  std::string willTopic;
+  std::string willPayload;
+  bool willRetained = true;
+  int willQos = 1;
+};
+
+struct MqttConnectResult {
+  bool ok = false;
+  int mqttVersion = 0;       // of the connection made
+  bool sessionPresent = false;
+  int returnCode = 0;        // Paho or CONNACK reason code on failure
+  bool versionRefused = false;  // the broker does not speak the requested version
+  std::string error;
+};
+
+struct MqttHandlers {
+  std::function<void(const MqttConnectResult&)> connected;
+  std::function<void(const std::string& cause)> connectionLost;
+  std::function<void(const std::string& topic, std::string payload)> message;
+  // One call per publish() that returned an id: ok once the broker PUBACKed (QoS 1).
+  std::function<void(uint64_t id, bool ok, const std::string& error)> published;
+  std::function<void(bool ok, const std::string& error)> subscribed;
+  // Detail about a failure in progress (OpenSSL's words); the failure itself
+  // still arrives through connected or connectionLost.
+  std::function<void(const std::string& detail)> error;
+};
+
+class MqttClient {
+ public:
+  virtual ~MqttClient() = default;
+
+  // Starts connecting; the outcome arrives through handlers.connected.
+  virtual Status connect(const MqttConnectParams& params) = 0;
+  // Queues a publish; the PUBACK arrives through handlers.published(id).
+  virtual Result<uint64_t> publish(const std::string& topic, const std::string& payload, int qos,
+                                   bool retained) = 0;
+  virtual Status subscribe(const std::vector<std::string>& topics, int qos) = 0;
+  // Blocking, bounded: publishes and waits for the broker's PUBACK (shutdown only).
+  virtual Status publishAndWait(const std::string& topic, const std::string& payload, int qos,
+                                bool retained, std::chrono::milliseconds timeout) = 0;
+  // Blocking, bounded: sends DISCONNECT (the will is not published).
+  virtual Status disconnect(std::chrono::milliseconds timeout) = 0;
+  virtual bool isConnected() const = 0;
+};
+
+// Creates a Paho-backed client with no Paho persistence (the outbox owns
+// delivery state) and no Paho automatic reconnect (Sync owns the backoff).
+Result<std::unique_ptr<MqttClient>> createPahoMqttClient(EventLoop& loop, const std::string& url,
+                                                         const std::string& clientId, int mqttVersion,
+                                                         MqttHandlers handlers);
+
+}  // namespace floorlink::sync

@@ -1,0 +1,329 @@
+// Paho MQTT C++ 1.2 adaptor. Everything Paho stays in this file.
+#include <mqtt/async_client.h>
+
+#include <mutex>
+
+#include "sync/mqtt_client.h"
+
+namespace floorlink::sync {
+namespace {
+
+// Lets Paho threads post to the loop while the client lives, and drops
+// anything still queued once it is gone (checked again on the loop thread).
+struct Gate {
+  explicit Gate(EventLoop& l) : loop(&l) {}
+  std::mutex mutex;
+  bool open = true;
+  EventLoop* loop;
+
+  void post(std::function<void()> work) {
+    std::lock_guard lock(mutex);
+    if (!open) return;
+    loop->post([work = std::move(work), alive = alive_]() {
+      if (*alive) work();
+    });
+  }
+  void close() {
+    std::lock_guard lock(mutex);
+    open = false;
+    *alive_ = false;
+  }
+  // Read and written on the loop thread only (close() runs there too).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+std::string describeFailure(int rc, int reason) {
+  std::string text;
+  // CONNACK return codes of MQTT 3.1.1 arrive as the Paho return code.
+  switch (rc) {
+    case 1: text = "broker refused the protocol version"; break;
+    case 2: text = "broker rejected the client id"; break;
+    case 3: text = "broker unavailable"; break;
+    case 4: text = "bad user name or password: check mqtt.username and mqtt.password"; break;
+    case 5: text = "not authorised: check the broker ACL and credentials"; break;
+    default: text = mqtt::exception::error_str(rc); break;
+  }
+  if (reason >= 0x80 && reason != 255) {  // 255: Paho's "no v5 reason"
+    text += " (MQTT 5 reason " + std::to_string(reason) + ": " +
+            mqtt::exception::reason_code_str(reason) + ")";
+  }
+  if (text.empty()) text = "error " + std::to_string(rc);
+  return text;
+}
+
+class PahoMqttClient final : public MqttClient {
+ public:
+  PahoMqttClient(EventLoop& loop, MqttHandlers handlers)
+      : gate_(std::make_shared<Gate>(loop)),
+        handlers_(std::make_shared<MqttHandlers>(std::move(handlers))),
+        callback_(*this),
+        connectListener_(*this),
+        publishListener_(*this),
+        subscribeListener_(*this) {}
+
+  ~PahoMqttClient() override {
+    gate_->close();
+    if (client_) {
+      try {
+        client_->disable_callbacks();
+      } catch (...) {
+      }
+      client_.reset();  // MQTTAsync_destroy; listeners below outlive it
+    }
+  }
+
+  Status init(const std::string& url, const std::string& clientId, int version) {
+    try {
+      mqtt::create_options opts(version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+      // nullptr persistence: MQTTCLIENT_PERSISTENCE_NONE. The outbox owns delivery.
+      client_ = std::make_unique<mqtt::async_client>(url, clientId, opts, nullptr);
+      client_->set_callback(callback_);
+    } catch (const mqtt::exception& e) {
+      return fail(ErrorCode::kInvalidArgument, "cannot create MQTT client for " + url + ": " + e.what());
+    } catch (const std::exception& e) {
+      return fail(ErrorCode::kInternal, std::string("cannot create MQTT client: ") + e.what());
+    }
+    return ok();
+  }
+
+  Status connect(const MqttConnectParams& p) override {
+    try {
+      mqtt::connect_options opts;
+      // Fields set one by one on the options object (not through the 1.2
+      // builder, which can drop some when it copies), then checked below.
+      if (p.mqttVersion >= 5) {
+        opts.set_mqtt_version(MQTTVERSION_5);
+        opts.set_clean_session(false);  // Paho rejects cleansession with v5
+        opts.set_clean_start(p.cleanSession);
+        mqtt::properties props;
+        props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
+                                 static_cast<int32_t>(p.cleanSession ? 0 : p.sessionExpiryS)));
+        opts.set_properties(props);
+      } else {
+        opts.set_mqtt_version(MQTTVERSION_3_1_1);
+        opts.set_clean_session(p.cleanSession);
+      }
+      opts.set_keep_alive_interval(static_cast<int>(p.keepalive.count()));
+      opts.set_connect_timeout(static_cast<int>(p.connectTimeout.count()));
+      opts.set_automatic_reconnect(false);
+      opts.set_max_inflight(p.maxInflight);
+      if (!p.username.empty()) opts.set_user_name(p.username);
+      if (!p.password.empty()) opts.set_password(p.password);
+      if (!p.willTopic.empty()) {
+        mqtt::will_options will(p.willTopic, p.willPayload, p.willQos, p.willRetained);
+        opts.set_will(will);
+      }
+      if (p.url.rfind("ssl://", 0) == 0 || p.url.rfind("mqtts://", 0) == 0) {
+        mqtt::ssl_options ssl;
+        if (!p.caFile.empty()) ssl.set_trust_store(p.caFile);
+        if (!p.certFile.empty()) ssl.set_key_store(p.certFile);
+        if (!p.keyFile.empty()) ssl.set_private_key(p.keyFile);
+        if (!p.keyPassword.empty()) ssl.set_private_key_password(p.keyPassword);
+        ssl.set_enable_server_cert_auth(p.verifyServer);
+        ssl.set_verify(p.verifyServer);
+        auto gate = gate_;
+        auto handlers = handlers_;
+        ssl.set_error_handler([gate, handlers](const std::string& msg) {
+          // OpenSSL's words; they carry no key material. Reported with the failure.
+          gate->post([handlers, msg] {
+            if (handlers->error) handlers->error("TLS: " + msg);
+          });
+        });
+        opts.set_ssl(ssl);
+      }
+      if (auto s = verify(opts, p); !s) return s;
+      client_->connect(opts, nullptr, connectListener_);
+    } catch (const mqtt::exception& e) {
+      return fail(ErrorCode::kInvalidArgument, std::string("MQTT connect failed to start: ") + e.what());
+    } catch (const std::exception& e) {
+      return fail(ErrorCode::kInternal, std::string("MQTT connect failed to start: ") + e.what());
+    }
+    return ok();
+  }
+
+  Result<uint64_t> publish(const std::string& topic, const std::string& payload, int qos,
+                           bool retained) override {
+    uint64_t id = nextPublishId_++;
+    try {
+      auto msg = mqtt::make_message(topic, payload, qos, retained);
+      client_->publish(msg, reinterpret_cast<void*>(static_cast<uintptr_t>(id)), publishListener_);
+    } catch (const mqtt::exception& e) {
+      return fail(ErrorCode::kDisconnected, std::string("MQTT publish failed: ") + e.what());
+    } catch (const std::exception& e) {
+      return fail(ErrorCode::kInternal, std::string("MQTT publish failed: ") + e.what());
+    }
+    return id;
+  }
+
+  Status subscribe(const std::vector<std::string>& topics, int qos) override {
+    try {
+      for (const auto& t : topics) client_->subscribe(t, qos, nullptr, subscribeListener_);
+    } catch (const mqtt::exception& e) {
+      return fail(ErrorCode::kDisconnected, std::string("MQTT subscribe failed: ") + e.what());
+    }
+    return ok();
+  }
+
+  Status publishAndWait(const std::string& topic, const std::string& payload, int qos, bool retained,
+                        std::chrono::milliseconds timeout) override {
+    try {
+      auto tok = client_->publish(mqtt::make_message(topic, payload, qos, retained));
+      if (!tok->wait_for(timeout)) return fail(ErrorCode::kTimeout, "no PUBACK in time");
+    } catch (const mqtt::exception& e) {
+      return fail(ErrorCode::kDisconnected, std::string("MQTT publish failed: ") + e.what());
+    }
+    return ok();
+  }
+
+  Status disconnect(std::chrono::milliseconds timeout) override {
+    try {
+      if (!client_->is_connected()) return ok();
+      auto tok = client_->disconnect(static_cast<int>(timeout.count()));
+      if (!tok->wait_for(timeout + std::chrono::milliseconds(500))) {
+        return fail(ErrorCode::kTimeout, "MQTT disconnect did not finish in time");
+      }
+    } catch (const mqtt::exception& e) {
+      return fail(ErrorCode::kDisconnected, std::string("MQTT disconnect failed: ") + e.what());
+    }
+    return ok();
+  }
+
+  bool isConnected() const override { return client_ && client_->is_connected(); }
+
+ private:
+  // Confirms the options hold what we set: Paho 1.2 copies them around.
+  static Status verify(const mqtt::connect_options& opts, const MqttConnectParams& p) {
+    mqtt::connect_options copy(opts);  // connect() takes its options by value
+    if (copy.get_keep_alive_interval() != p.keepalive) {
+      return fail(ErrorCode::kInternal, "MQTT keepalive did not stick in the connect options");
+    }
+    if (!p.willTopic.empty()) {
+      auto msg = copy.get_will_message();
+      if (copy.get_will_topic() != p.willTopic || !msg || msg->to_string() != p.willPayload ||
+          msg->get_qos() != p.willQos || msg->is_retained() != p.willRetained) {
+        return fail(ErrorCode::kInternal, "MQTT will did not stick in the connect options");
+      }
+    }
+    if (copy.get_mqtt_version() != (p.mqttVersion >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1)) {
+      return fail(ErrorCode::kInternal, "MQTT version did not stick in the connect options");
+    }
+    return ok();
+  }
+
+  void post(std::function<void(MqttHandlers&)> work) {
+    auto handlers = handlers_;
+    gate_->post([handlers, work = std::move(work)] { work(*handlers); });
+  }
+
+  struct Callback final : mqtt::callback {
+    explicit Callback(PahoMqttClient& c) : owner(c) {}
+    void connection_lost(const std::string& cause) override {
+      std::string text = cause.empty() ? "connection lost" : cause;
+      owner.post([text](MqttHandlers& h) {
+        if (h.connectionLost) h.connectionLost(text);
+      });
+    }
+    void message_arrived(mqtt::const_message_ptr msg) override {
+      if (!msg) return;
+      owner.post([topic = msg->get_topic(), payload = msg->to_string()](MqttHandlers& h) mutable {
+        if (h.message) h.message(topic, std::move(payload));
+      });
+    }
+    PahoMqttClient& owner;
+  };
+
+  struct ConnectListener final : mqtt::iaction_listener {
+    explicit ConnectListener(PahoMqttClient& c) : owner(c) {}
+    void on_success(const mqtt::token& tok) override {
+      MqttConnectResult r;
+      r.ok = true;
+      try {
+        auto rsp = tok.get_connect_response();
+        r.mqttVersion = rsp.get_mqtt_version();
+        r.sessionPresent = rsp.is_session_present();
+      } catch (...) {
+      }
+      owner.post([r](MqttHandlers& h) {
+        if (h.connected) h.connected(r);
+      });
+    }
+    void on_failure(const mqtt::token& tok) override {
+      MqttConnectResult r;
+      r.returnCode = tok.get_return_code();
+      int reason = static_cast<int>(tok.get_reason_code());
+      r.versionRefused = r.returnCode == 1 || reason == 0x84;
+      r.error = describeFailure(r.returnCode, reason);
+      owner.post([r](MqttHandlers& h) {
+        if (h.connected) h.connected(r);
+      });
+    }
+    PahoMqttClient& owner;
+  };
+
+  struct PublishListener final : mqtt::iaction_listener {
+    explicit PublishListener(PahoMqttClient& c) : owner(c) {}
+    void on_success(const mqtt::token& tok) override { report(tok, true); }
+    void on_failure(const mqtt::token& tok) override { report(tok, false); }
+    void report(const mqtt::token& tok, bool success) {
+      auto id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(tok.get_user_context()));
+      std::string err = success ? std::string() : describeFailure(tok.get_return_code(),
+                                                                   static_cast<int>(tok.get_reason_code()));
+      owner.post([id, success, err](MqttHandlers& h) {
+        if (h.published) h.published(id, success, err);
+      });
+    }
+    PahoMqttClient& owner;
+  };
+
+  struct SubscribeListener final : mqtt::iaction_listener {
+    explicit SubscribeListener(PahoMqttClient& c) : owner(c) {}
+    void on_success(const mqtt::token& tok) override {
+      bool granted = true;
+      std::string err;
+      try {
+        // MQTT 5 reports refusals as reason codes on a "successful" SUBACK.
+        auto rsp = tok.get_subscribe_response();  // keep alive across the loop
+        for (auto rc : rsp.get_reason_codes()) {
+          if (static_cast<int>(rc) >= 0x80) {
+            granted = false;
+            err = "subscription refused: " + mqtt::exception::reason_code_str(static_cast<int>(rc));
+          }
+        }
+      } catch (...) {
+      }
+      owner.post([granted, err](MqttHandlers& h) {
+        if (h.subscribed) h.subscribed(granted, err);
+      });
+    }
+    void on_failure(const mqtt::token& tok) override {
+      std::string err = "subscription refused: " +
+                        describeFailure(tok.get_return_code(), static_cast<int>(tok.get_reason_code()));
+      owner.post([err](MqttHandlers& h) {
+        if (h.subscribed) h.subscribed(false, err);
+      });
+    }
+    PahoMqttClient& owner;
+  };
+
+  std::shared_ptr<Gate> gate_;
+  std::shared_ptr<MqttHandlers> handlers_;
+  uint64_t nextPublishId_ = 1;
+  // Declared before client_ so they are destroyed after it.
+  Callback callback_;
+  ConnectListener connectListener_;
+  PublishListener publishListener_;
+  SubscribeListener subscribeListener_;
+  std::unique_ptr<mqtt::async_client> client_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MqttClient>> createPahoMqttClient(EventLoop& loop, const std::string& url,
+                                                         const std::string& clientId, int mqttVersion,
+                                                         MqttHandlers handlers) {
+  auto client = std::make_unique<PahoMqttClient>(loop, std::move(handlers));
+  if (auto s = client->init(url, clientId, mqttVersion); !s) return std::unexpected(s.error());
+  return std::unique_ptr<MqttClient>(std::move(client));
+}
+
+}  // namespace floorlink::sync

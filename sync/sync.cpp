@@ -1,0 +1,564 @@
+#include "sync/sync.h"
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+
+#include "sync/command_parser.h"
+#include "sync/mqtt_client.h"
+#include "sync/presence.h"
+
+namespace floorlink::sync {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+constexpr int kQos = 1;
+
+std::string protocolName(int version) { return version >= 5 ? "5" : "3.1.1"; }
+
+class MqttSync final : public Sync {
+ public:
+  MqttSync(EventLoop& loop, const config::Config& config, AgentPort& port, Logger logger,
+           SyncOptions options)
+      : loop_(loop),
+        mqtt_(config.mqtt),
+        site_(config.agent.site),
+        agentId_(config.agent.id),
+        port_(port),
+        log_(std::move(logger)),
+        options_(options),
+        clock_(options.clock ? options.clock : &systemClock_),
+        rng_(std::random_device{}()) {
+    prefix_ = "wh/v1/" + site_ + "/" + agentId_ + "/";
+    stateTopic_ = prefix_ + "state";
+    evtTopic_ = prefix_ + "evt";
+    cmdTopic_ = prefix_ + "cmd";
+    ackTopic_ = prefix_ + "ack";
+    clientId_ = mqtt_.clientId.empty() ? site_ + "-" + agentId_ : mqtt_.clientId;
+    version_ = mqtt_.protocol == "3.1.1" ? 4 : 5;
+    startedAtMs_ = options_.startedAtMs ? options_.startedAtMs : clock_->nowMs();
+    limits_.maxPayload = mqtt_.maxPayload;
+    window_ = static_cast<size_t>(std::max(1, mqtt_.inflight));
+  }
+
+  ~MqttSync() override {
+    stop();
+    *alive_ = false;
+  }
+
+  Status start() override {
+    if (running_) return fail(ErrorCode::kBusy, "sync already started");
+    running_ = true;
+    log_.info("syncing with {} as {} (topics {}…, MQTT {})", redactUrl(mqtt_.url), clientId_, prefix_,
+              mqtt_.protocol);
+    auto tick = std::clamp<milliseconds>(
+        std::min<milliseconds>(mqtt_.ackTimeout, mqtt_.stateInterval) / 4, milliseconds(50),
+        milliseconds(1000));
+    tickTimer_ = loop_.addTimer(tick, [this] { onTick(); }, tick);
+    connectNow();
+    return ok();
+  }
+
+  void stop() override {
+    if (!running_) return;
+    running_ = false;
+    loop_.cancelTimer(tickTimer_);
+    if (retryTimer_) loop_.cancelTimer(*retryTimer_);
+    retryTimer_.reset();
+    if (client_ && phase_ == Phase::kConnected) {
+      // C-P4: say goodbye ourselves; a DISCONNECT then discards the will.
+      auto s = client_->publishAndWait(stateTopic_, encodeOffline(session_), kQos, true,
+                                       options_.shutdownTimeout);
+      if (!s) log_.warn("could not publish online:false before disconnecting: {}", s.error().describe());
+      if (auto d = client_->disconnect(options_.shutdownTimeout); !d) {
+        log_.warn("MQTT disconnect: {}", d.error().describe());
+      }
+      log_.info("disconnected from {} (session {})", redactUrl(mqtt_.url), session_);
+    }
+    retireClient();
+    phase_ = Phase::kIdle;
+  }
+
+  void notifyNewEvents() override { pump(); }
+
+  void notifyHealthChanged() override {
+    if (healthPostPending_) return;
+    healthPostPending_ = true;
+    // Coalesces a burst of device changes into one state publish.
+    loop_.post([this, alive = alive_] {
+      if (!*alive) return;
+      healthPostPending_ = false;
+      if (phase_ == Phase::kConnected) publishState();
+    });
+  }
+
+  SyncStatus status() override {
+    SyncStatus s = counters_;
+    s.running = running_;
+    s.connected = phase_ == Phase::kConnected;
+    s.brokerUrl = redactUrl(mqtt_.url);
+    s.clientId = clientId_;
+    s.protocol = connectedVersion_ ? protocolName(connectedVersion_) : "";
+    s.session = session_;
+    s.lastError = lastError_;
+    s.lastErrorMs = lastErrorMs_;
+    s.connectedSinceMs = s.connected ? connectedSinceMs_ : 0;
+    if (retryTimer_) {
+      s.nextRetryInMs = std::max<int64_t>(
+          0, std::chrono::duration_cast<milliseconds>(retryAt_ - clock_->steadyNow()).count());
+    }
+    s.inflight = inflight_.size();
+    s.lastSentSeq = lastSent_;
+    if (auto stats = port_.outboxStats()) s.outbox = *stats;
+    return s;
+  }
+
+ private:
+  enum class Phase { kIdle, kWaiting, kConnecting, kConnected };
+
+  void setError(std::string text) {
+    lastError_ = std::move(text);
+    lastErrorMs_ = clock_->nowMs();
+  }
+
+  // --- connection ---------------------------------------------------------
+
+  void connectNow() {
+    retryTimer_.reset();
+    if (!running_) return;
+    auto session = port_.nextSession();
+    if (!session) {
+      setError("cannot advance the session counter: " + session.error().describe());
+      log_.error("{}; will retry", lastError_);
+      scheduleReconnect();
+      return;
+    }
+    session_ = *session;
+    MqttHandlers h;
+    h.connected = [this](const MqttConnectResult& r) { onConnectResult(r); };
+    h.connectionLost = [this](const std::string& cause) { onConnectionLost(cause); };
+    h.message = [this](const std::string& topic, std::string payload) { onMessage(topic, payload); };
+    h.published = [this](uint64_t id, bool ok, const std::string& err) { onPublished(id, ok, err); };
+    h.subscribed = [this](bool ok, const std::string& err) {
+      if (!ok) {
+        setError(err + " (check the broker ACL allows " + prefix_ + "cmd and " + prefix_ + "ack)");
+        log_.error("{}", lastError_);
+      }
+    };
+    h.error = [this](const std::string& detail) { pendingDetail_ = detail; };
+    auto client = createPahoMqttClient(loop_, mqtt_.url, clientId_, version_, std::move(h));
+    if (!client) {
+      setError(client.error().describe());
+      log_.error("{}", lastError_);
+      scheduleReconnect();
+      return;
+    }
+    client_ = std::move(*client);
+    MqttConnectParams p;
+    p.url = mqtt_.url;
+    p.clientId = clientId_;
+    p.username = mqtt_.username;
+    p.password = mqtt_.password;
+    p.caFile = mqtt_.caFile;
+    p.certFile = mqtt_.certFile;
+    p.keyFile = mqtt_.keyFile;
+    p.keyPassword = mqtt_.keyPassword;
+    p.verifyServer = mqtt_.verifyServer;
+    p.mqttVersion = version_;
+    p.keepalive = mqtt_.keepalive;
+    p.connectTimeout = mqtt_.connectTimeout;
+    // Room for the state publishes beside the event window.
+    p.maxInflight = static_cast<int>(window_) + 16;
+    p.willTopic = stateTopic_;
+    p.willPayload = encodeOffline(session_);  // C-P1
+    pendingDetail_.clear();
+    phase_ = Phase::kConnecting;
+    log_.debug("connecting to {} (MQTT {}, session {})", redactUrl(mqtt_.url), protocolName(version_),
+               session_);
+    if (auto s = client_->connect(p); !s) {
+      setError(s.error().describe());
+      log_.error("{}", lastError_);
+      retireClient();
+      scheduleReconnect();
+    }
+  }
+
+  void onConnectResult(const MqttConnectResult& r) {
+    if (phase_ != Phase::kConnecting) return;
+    if (!r.ok) {
+      retireClient();
+      if (r.versionRefused && version_ == 5 && mqtt_.protocol == "auto") {
+        // The broker does not speak MQTT 5: fall back to 3.1.1 at once.
+        log_.info("{} refused MQTT 5; using MQTT 3.1.1", redactUrl(mqtt_.url));
+        version_ = 4;
+        connectNow();
+        return;
+      }
+      ++counters_.connectFailures;
+      ++failuresInRow_;
+      std::string text = "cannot connect to " + redactUrl(mqtt_.url) + ": " + r.error;
+      if (!pendingDetail_.empty()) text += " (" + pendingDetail_ + ")";
+      setError(text);
+      // The first failure and then every tenth: an outage must not flood the journal.
+      if (failuresInRow_ == 1 || failuresInRow_ % 10 == 0) {
+        log_.warn("{}; working offline, retrying with backoff", lastError_);
+      }
+      scheduleReconnect();
+      return;
+    }
+    phase_ = Phase::kConnected;
+    connectedVersion_ = r.mqttVersion ? r.mqttVersion : version_;
+    connectedSinceMs_ = clock_->nowMs();
+    ++counters_.connects;
+    if (counters_.connects > 1) ++counters_.reconnects;
+    failuresInRow_ = 0;
+    backoffAttempt_ = 0;
+    auto stats = port_.outboxStats();
+    ackedThrough_ = stats ? stats->ackedThrough : ackedThrough_;
+    log_.info("connected to {} (MQTT {}, session {}, backlog {} events)", redactUrl(mqtt_.url),
+              protocolName(connectedVersion_), session_, stats ? stats->depth : -1);
+    // C-S2: only our own command and ack topics.
+    if (auto s = client_->subscribe({cmdTopic_, ackTopic_}, kQos); !s) {
+      setError(s.error().describe());
+      log_.error("{}", lastError_);
+    }
+    publishState();  // C-P2
+    // C-A2: after a connect everything unacknowledged goes again, in order.
+    restartDeliveryFrom(ackedThrough_);
+    pump();
+  }
+
+  void onConnectionLost(const std::string& cause) {
+    if (phase_ != Phase::kConnected && phase_ != Phase::kConnecting) return;
+    bool wasConnected = phase_ == Phase::kConnected;
+    retireClient();
+    setError("connection to " + redactUrl(mqtt_.url) + " lost: " + cause);
+    if (wasConnected) {
+      log_.warn("{}; working offline, reconnecting", lastError_);
+    }
+    scheduleReconnect();
+  }
+
+  void scheduleReconnect() {
+    phase_ = Phase::kWaiting;
+    if (!running_) return;
+    // Exponential backoff with jitter: the delay doubles up to backoffMax and
+    // is drawn from its upper half, so a fleet does not reconnect in step.
+    auto base = mqtt_.backoffMin.count() > 0 ? mqtt_.backoffMin : milliseconds(1);
+    int64_t delay = base.count();
+    for (int i = 0; i < backoffAttempt_ && delay < mqtt_.backoffMax.count(); ++i) delay *= 2;
+    delay = std::min<int64_t>(delay, std::max(mqtt_.backoffMax.count(), base.count()));
+    std::uniform_int_distribution<int64_t> jitter(delay / 2, delay);
+    milliseconds wait(jitter(rng_));
+    ++backoffAttempt_;
+    retryAt_ = clock_->steadyNow() + wait;
+    retryTimer_ = loop_.addTimer(wait, [this] { connectNow(); });
+  }
+
+  void retireClient() {
+    inflight_.clear();
+    prefetch_.clear();
+    statePublishes_.clear();
+    // Destroying the client closes its gate: nothing it queued reaches us later.
+    client_.reset();
+  }
+
+  // --- downlink -----------------------------------------------------------
+
+  void onMessage(const std::string& topic, std::string& payload) {
+    if (topic == cmdTopic_) {
+      onCommand(payload);
+    } else if (topic == ackTopic_) {
+      onAck(payload);
+    } else {
+      log_.debug("ignoring a message on {}", topic);
+    }
+  }
+
+  void onCommand(const std::string& payload) {
+    ParsedMessage parsed = parseCommand(payload, limits_);
+    if (auto* cmd = std::get_if<Command>(&parsed)) {
+      auto r = port_.applyCommand(*cmd);
+      if (!r) {
+        setError("cannot store command " + cmd->cmdId + ": " + r.error().describe());
+        log_.error("{}; it was not applied and the OMS should send it again", lastError_);
+        return;
+      }
+      ++counters_.commandsReceived;
+      log_.info("command {} ({}) {}{}", cmd->cmdId, cmd->type, r->status, r->duplicate ? " (duplicate)" : "");
+      if (std::holds_alternative<Resync>(cmd->body) && !r->duplicate) {
+        // C-C5: state, then every event after acked_through, in order.
+        publishState();
+        auto stats = port_.outboxStats();
+        if (stats) ackedThrough_ = stats->ackedThrough;
+        restartDeliveryFrom(ackedThrough_);
+      }
+    } else if (auto* rej = std::get_if<RejectedCommand>(&parsed)) {
+      auto r = port_.rejectCommand(*rej);
+      if (!r) {
+        setError("cannot store the rejection of command " + rej->cmdId + ": " + r.error().describe());
+        log_.error("{}", lastError_);
+        return;
+      }
+      ++counters_.commandsReceived;
+      ++counters_.commandsRejected;
+      const auto& first = rej->errors.front();
+      log_.warn("command {} ({}) rejected: {} error(s), first {} {}: {}", rej->cmdId,
+                rej->type.empty() ? "no type" : rej->type, rej->errors.size(),
+                first.path.empty() ? "(message)" : first.path, first.code, first.message);
+    } else {
+      auto& inv = std::get<InvalidMessage>(parsed);
+      if (auto s = port_.recordInvalid(inv); !s) {
+        setError("cannot record an invalid command: " + s.error().describe());
+        log_.error("{}", lastError_);
+        return;
+      }
+      ++counters_.invalidMessages;
+      log_.warn("invalid message on {} ({} bytes): {}", cmdTopic_, payload.size(), inv.reason);
+    }
+    pump();
+  }
+
+  void onAck(const std::string& payload) {
+    ++counters_.acksReceived;
+    auto n = parseAck(payload, limits_.maxPayload);
+    if (!n) {
+      ++counters_.acksIgnored;
+      log_.warn("ignoring a malformed ack: {}", n.error().message);
+      return;
+    }
+    auto changed = port_.acknowledge(*n);
+    if (!changed) {
+      setError("cannot store ack " + std::to_string(*n) + ": " + changed.error().describe());
+      log_.error("{}", lastError_);
+      return;
+    }
+    if (!*changed) {
+      // C-A3: stale, duplicate or beyond what was ever sent.
+      ++counters_.acksIgnored;
+      log_.debug("ack {} changed nothing (acked through {})", *n, ackedThrough_);
+      return;
+    }
+    ++counters_.acksApplied;
+    ackedThrough_ = *n;
+    if (lastSent_ < ackedThrough_) {
+      // Acks for events sent before a restart: no need to send those again.
+      lastSent_ = ackedThrough_;
+      while (!prefetch_.empty() && prefetch_.front().seq <= ackedThrough_) prefetch_.pop_front();
+    }
+    waitingSince_ = lastSent_ > ackedThrough_ ? std::optional(clock_->steadyNow()) : std::nullopt;
+    pump();
+  }
+
+  // --- uplink -------------------------------------------------------------
+
+  void restartDeliveryFrom(int64_t seq) {
+    lastSent_ = seq;
+    prefetch_.clear();
+    waitingSince_.reset();
+  }
+
+  void pump() {
+    if (phase_ != Phase::kConnected || !client_) return;
+    while (inflight_.size() < window_) {
+      if (prefetch_.empty() && !refill()) return;
+      OutboxEvent ev = std::move(prefetch_.front());
+      prefetch_.pop_front();
+      auto id = client_->publish(evtTopic_, ev.payload, kQos, false);
+      if (!id) {
+        // The connection is going; connectionLost will follow and we resend then.
+        log_.debug("publish of seq {} failed: {}", ev.seq, id.error().describe());
+        prefetch_.push_front(std::move(ev));
+        return;
+      }
+      inflight_.emplace(*id, ev.seq);
+      lastSent_ = ev.seq;
+      ++counters_.eventsSent;
+      if (ev.seq <= highestSent_) ++counters_.eventsResent;
+      highestSent_ = std::max(highestSent_, ev.seq);
+      if (!waitingSince_) waitingSince_ = clock_->steadyNow();
+    }
+  }
+
+  bool refill() {
+    auto events = port_.eventsAfter(lastSent_, std::max<size_t>(window_ * 2, 64));
+    if (!events) {
+      setError("cannot read the outbox: " + events.error().describe());
+      log_.error("{}", lastError_);
+      return false;
+    }
+    for (auto& e : *events) prefetch_.push_back(std::move(e));
+    return !prefetch_.empty();
+  }
+
+  void onPublished(uint64_t id, bool success, const std::string& error) {
+    if (statePublishes_.erase(id)) {
+      if (!success) log_.warn("state publish failed: {}", error);
+      return;
+    }
+    auto it = inflight_.find(id);
+    if (it == inflight_.end()) return;
+    if (success) {
+      ++counters_.eventsPubacked;
+    } else {
+      // Refused by the broker (ACL?): the ack timeout sends it again.
+      log_.warn("publish of event seq {} failed: {}", it->second, error);
+    }
+    inflight_.erase(it);
+    pump();
+  }
+
+  void publishState() {
+    if (phase_ != Phase::kConnected || !client_) return;
+    auto stats = port_.outboxStats();
+    if (!stats) {
+      setError("cannot read outbox figures: " + stats.error().describe());
+      log_.error("{}", lastError_);
+    }
+    auto payload = encodeOnline(session_, FLOORLINK_VERSION, startedAtMs_, stats ? *stats : OutboxStats{},
+                                port_.health());
+    auto id = client_->publish(stateTopic_, payload, kQos, true);
+    if (!id) {
+      log_.debug("state publish failed: {}", id.error().describe());
+      return;
+    }
+    statePublishes_.insert(*id);
+    ++counters_.statePublishes;
+    lastStateAt_ = clock_->steadyNow();
+  }
+
+  void onTick() {
+    if (phase_ != Phase::kConnected) return;
+    auto now = clock_->steadyNow();
+    if (waitingSince_ && now - *waitingSince_ >= mqtt_.ackTimeout) {
+      if (lastSent_ > ackedThrough_) {
+        // C-A2: no ack in ack_timeout: send everything unacknowledged again.
+        ++counters_.ackTimeouts;
+        log_.info("no ack for {} s (acked through {}, sent through {}): sending again",
+                  mqtt_.ackTimeout.count(), ackedThrough_, lastSent_);
+        restartDeliveryFrom(ackedThrough_);
+        pump();
+      } else {
+        waitingSince_.reset();
+      }
+    }
+    if (now - lastStateAt_ >= mqtt_.stateInterval) publishState();
+  }
+
+  EventLoop& loop_;
+  config::MqttSection mqtt_;
+  std::string site_, agentId_;
+  AgentPort& port_;
+  Logger log_;
+  SyncOptions options_;
+  SystemClock systemClock_;
+  const Clock* clock_;
+  std::mt19937_64 rng_;
+  ParserLimits limits_;
+
+  std::string prefix_, stateTopic_, evtTopic_, cmdTopic_, ackTopic_, clientId_;
+  int version_ = 5;
+  int connectedVersion_ = 0;
+  int64_t startedAtMs_ = 0;
+  size_t window_ = 64;
+
+  bool running_ = false;
+  Phase phase_ = Phase::kIdle;
+  std::unique_ptr<MqttClient> client_;
+  uint64_t session_ = 0;
+  int backoffAttempt_ = 0;
+  uint64_t failuresInRow_ = 0;
+  EventLoop::TimerId tickTimer_ = 0;
+  std::optional<EventLoop::TimerId> retryTimer_;
+  SteadyTime retryAt_{};
+  std::string pendingDetail_;
+
+  int64_t lastSent_ = 0;
+  int64_t highestSent_ = 0;
+  int64_t ackedThrough_ = 0;
+  std::deque<OutboxEvent> prefetch_;
+  std::unordered_map<uint64_t, int64_t> inflight_;  // publish id -> seq
+  std::unordered_set<uint64_t> statePublishes_;
+  std::optional<SteadyTime> waitingSince_;
+  SteadyTime lastStateAt_{};
+  bool healthPostPending_ = false;
+
+  std::string lastError_;
+  int64_t lastErrorMs_ = 0;
+  int64_t connectedSinceMs_ = 0;
+  SyncStatus counters_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+Status validate(const config::Config& config) {
+  if (!isValidId(config.agent.site)) {
+    return fail(ErrorCode::kInvalidArgument,
+                "agent.site \"" + config.agent.site + "\" must match [A-Za-z0-9_-]{1,64} (contract §1)");
+  }
+  if (!isValidId(config.agent.id)) {
+    return fail(ErrorCode::kInvalidArgument,
+                "agent.id \"" + config.agent.id + "\" must match [A-Za-z0-9_-]{1,64} (contract §1)");
+  }
+  const auto& m = config.mqtt;
+  bool tls = m.url.rfind("ssl://", 0) == 0 || m.url.rfind("mqtts://", 0) == 0;
+  if (!tls && m.url.rfind("tcp://", 0) != 0 && m.url.rfind("mqtt://", 0) != 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                "mqtt.url \"" + redactUrl(m.url) + "\" must start with tcp:// or ssl://");
+  }
+  if (m.protocol != "auto" && m.protocol != "3.1.1" && m.protocol != "5") {
+    return fail(ErrorCode::kInvalidArgument, "mqtt.protocol must be auto, 3.1.1 or 5");
+  }
+  for (const auto& [what, path] : {std::pair{"mqtt.ca_file", &m.caFile}, {"mqtt.cert_file", &m.certFile},
+                                    {"mqtt.key_file", &m.keyFile}}) {
+    if (path->empty()) continue;
+    if (!tls) {
+      return fail(ErrorCode::kInvalidArgument,
+                  std::string(what) + " is set but mqtt.url is not ssl://: use ssl:// or remove it");
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*path, ec)) {
+      return fail(ErrorCode::kNotFound, std::string(what) + " " + *path + " does not exist or is not a file");
+    }
+  }
+  if (m.certFile.empty() != m.keyFile.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "mqtt.cert_file and mqtt.key_file go together: set both or neither");
+  }
+  if (m.keepalive.count() < 1) return fail(ErrorCode::kInvalidArgument, "mqtt.keepalive must be at least 1 s");
+  if (m.inflight < 1 || m.inflight > 65535) {
+    return fail(ErrorCode::kInvalidArgument, "mqtt.inflight must be between 1 and 65535");
+  }
+  if (m.backoffMin.count() < 1 || m.backoffMax < m.backoffMin) {
+    return fail(ErrorCode::kInvalidArgument, "mqtt backoff needs 1 ms <= backoff_min <= backoff_max");
+  }
+  if (m.ackTimeout.count() < 1 || m.stateInterval.count() < 1) {
+    return fail(ErrorCode::kInvalidArgument, "mqtt.ack_timeout and mqtt.state_interval must be at least 1 s");
+  }
+  if (m.maxPayload < 256) return fail(ErrorCode::kInvalidArgument, "mqtt.max_payload must be at least 256 bytes");
+  return ok();
+}
+
+}  // namespace
+
+std::string redactUrl(std::string_view url) {
+  auto scheme = url.find("://");
+  size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  auto slash = url.find('/', start);
+  auto at = url.rfind('@', slash == std::string_view::npos ? url.size() : slash);
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  return std::string(url.substr(0, start)) + "***@" + std::string(url.substr(at + 1));
+}
+
+Result<std::unique_ptr<Sync>> Sync::create(EventLoop& loop, const config::Config& config, AgentPort& port,
+                                           Logger logger, SyncOptions options) {
+  if (auto s = validate(config); !s) return std::unexpected(s.error());
+  return std::unique_ptr<Sync>(new MqttSync(loop, config, port, std::move(logger), options));
+}
+
+}  // namespace floorlink::sync
