@@ -252,6 +252,13 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
       if (b.prefix == '^' && (b.code == "FS" || b.code == "XA")) break;
       if (b.prefix == '^' && b.code == "FH") {
         indicator = b.params.empty() ? '_' : b.params[0];
+        // The indicator must not be a command prefix, a hex digit or a character values may carry plainly.
+        if (*indicator == '^' || *indicator == '~' || std::isalnum(static_cast<unsigned char>(*indicator)) ||
+            *indicator == ' ' || *indicator == '.' || *indicator == ',' || *indicator == ':' || *indicator == '/' ||
+            *indicator == '-' || static_cast<unsigned char>(*indicator) < 0x21 ||
+            static_cast<unsigned char>(*indicator) > 0x7e)
+          return err(bodyLine(b.offset), fmt::format("^FH indicator '{}' cannot escape values safely; use ^FH "
+                                                     "(default '_')", *indicator));
         break;
       }
     }

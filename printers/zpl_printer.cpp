@@ -179,7 +179,7 @@ class ZplStreamPrinter : public LabelPrinter {
   void onData(std::string_view d) {
     rx_.append(d);
     if (rx_.size() > 65536) rx_.erase(0, rx_.size() - 65536);  // a chatty printer must not grow memory
-    if (queries_.empty()) {
+    if (!queryInFlight_ || queries_.empty()) {
       rx_.clear();  // unsolicited bytes
       return;
     }
@@ -200,6 +200,8 @@ class ZplStreamPrinter : public LabelPrinter {
 
   void onFlushed() {
     if (!job_ || job_->phase != Phase::kSending) return;
+    // A flush reported for bytes written before the label (a status query) is not the label's.
+    if (link_->bytesWritten() < job_->startBytes + job_->zpl.size()) return;
     if (!link_->readsBack()) {
       return finishJob(PrintOutcome::kConfirmed,
                        "written to " + link_->describe() + " (this printer reports no status)");
@@ -278,42 +280,49 @@ class ZplStreamPrinter : public LabelPrinter {
       return;
     }
     queries_.push_back({std::move(command), frames, std::move(done)});
-    if (queries_.size() == 1) sendQuery();
+    if (!queryInFlight_) sendQuery();
   }
 
+  // One query on the wire at a time: replies carry no id, so order is the only match.
   void sendQuery() {
-    if (queries_.empty()) return;
-    rx_.clear();
-    if (auto s = link_->write(queries_.front().command); !s) {
-      auto q = std::move(queries_.front());
-      queries_.pop_front();
-      q.done(std::unexpected(s.error()));
-      return sendQuery();
-    }
-    queryTimer_ = loop_.addTimer(options_.replyTimeout, [this] {
-      queryTimer_ = 0;
-      if (queries_.empty()) return;
-      auto q = std::move(queries_.front());
-      queries_.pop_front();
+    while (!queryInFlight_ && !queries_.empty()) {
       rx_.clear();
-      q.done(fail(ErrorCode::kTimeout, fmt::format("no answer to {} within {} ms", q.command,
-                                                   options_.replyTimeout.count())));
-      sendQuery();
-    });
+      if (auto s = link_->write(queries_.front().command); !s) {
+        auto q = std::move(queries_.front());
+        queries_.pop_front();
+        q.done(std::unexpected(s.error()));
+        continue;
+      }
+      queryInFlight_ = true;
+      if (queryTimer_) loop_.cancelTimer(queryTimer_);
+      queryTimer_ = loop_.addTimer(options_.replyTimeout, [this] {
+        queryTimer_ = 0;
+        if (!queryInFlight_ || queries_.empty()) return;
+        queryInFlight_ = false;
+        auto q = std::move(queries_.front());
+        queries_.pop_front();
+        rx_.clear();
+        q.done(fail(ErrorCode::kTimeout, fmt::format("no answer to {} within {} ms", q.command,
+                                                     options_.replyTimeout.count())));
+        sendQuery();
+      });
+    }
   }
 
   void completeQuery(std::string reply) {
     if (queryTimer_) loop_.cancelTimer(queryTimer_);
     queryTimer_ = 0;
+    queryInFlight_ = false;
     auto q = std::move(queries_.front());
     queries_.pop_front();
-    q.done(std::move(reply));
+    q.done(std::move(reply));  // may queue (and send) the next query itself
     sendQuery();
   }
 
   void failQueries(const Error& e) {
     if (queryTimer_) loop_.cancelTimer(queryTimer_);
     queryTimer_ = 0;
+    queryInFlight_ = false;
     auto pending = std::move(queries_);
     queries_.clear();
     for (auto& q : pending) q.done(std::unexpected(e));
@@ -351,6 +360,7 @@ class ZplStreamPrinter : public LabelPrinter {
   bool started_ = false;
   std::optional<Job> job_;
   std::deque<Query> queries_;
+  bool queryInFlight_ = false;
   std::string rx_;
   EventLoop::TimerId pollTimer_ = 0, reconnectTimer_ = 0, queryTimer_ = 0;
   std::chrono::milliseconds backoff_{500};

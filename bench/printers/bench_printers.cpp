@@ -1,0 +1,239 @@
+// Printer figures, each beside a baseline measured in the same run:
+//   label_render_us (p50, _p99)   shipping template -> ZPL for the printer:
+//       fill + ^FH escaping + scaling check + barcode verification (3 barcodes:
+//       2 GS1-128 through ZXing, 1 GS1 DataMatrix through zint, each decoded back)
+//       baseline: naive placeholder replacement, no escaping, no verification
+//       (label_fill_naive_us)
+//   print_job_ms (p50, _p99)   PrintService::submit -> job confirmed: render,
+//       journal (in-memory JobStore), ~HS before, label, ~HS after, on the fake
+//       ZPL printer over loopback TCP with the real ZplTcpPrinter and event loop
+//       baseline: a blocking socket sends the same label and ~HS to the same
+//       fake printer and waits for the ~HS answer (print_raw_roundtrip_ms)
+// Prints a table and writes [{"name","value","unit","baseline","ratio"}] to
+// $FLOORLINK_BENCH_OUT/printers.json (current directory when unset).
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+
+#include "config/loader.h"
+#include "printers/gs1.h"
+#include "printers/host_status.h"
+#include "printers/print_service.h"
+#include "printers/testing/fake_zpl_printer.h"
+#include "tests/printers/fake_job_store.h"
+
+using namespace floorlink;
+using namespace floorlink::printers;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  double baseline;
+};
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+template <class T>
+void keep(const T& value) {
+  asm volatile("" : : "g"(&value) : "memory");
+}
+
+std::string naiveFill(std::string text, const std::map<std::string, std::string>& values) {
+  for (const auto& [k, v] : values) {
+    std::string key = "{{" + k + "}}";
+    for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + v.size()))
+      text.replace(at, key.size(), v);
+  }
+  return text;
+}
+
+const std::vector<std::string> kNames = {"ACME Pty", "Zoë Ødegård", "Müller & Söhne GmbH", "^XZ^XA^FO0,0^FDX^FS",
+                                         "株式会社 東京物流", "O'Brien Logistics"};
+
+}  // namespace
+
+int main() {
+  std::vector<Figure> figures;
+  const std::filesystem::path templatePath = std::filesystem::path(FLOORLINK_SOURCE_DIR) / "printers/templates/shipping.zpl";
+  auto shipping = LabelTemplate::load(templatePath);
+  if (!shipping) {
+    std::fprintf(stderr, "bench_printers: %s\n", shipping.error().describe().c_str());
+    return 1;
+  }
+  std::ifstream rawIn(templatePath);
+  std::string rawTemplate((std::istreambuf_iterator<char>(rawIn)), {});
+
+  // --- label render
+  constexpr int kRenders = 2000;
+  std::vector<double> naive, render;
+  for (int i = 0; i < kRenders + 100; ++i) {
+    std::string sscc = *gs1::makeSscc("0614141", 1, 1000 + i);
+    std::map<std::string, std::string> flat = {{"field.customer", kNames[i % kNames.size()]},
+                                               {"field.street", "1 Dock Road"},
+                                               {"field.postal_code", "10115"},
+                                               {"field.city", "Berlin"},
+                                               {"sscc", sscc},
+                                               {"order_id", "O-" + std::to_string(i)},
+                                               {"station", "pack1"},
+                                               {"date", "2026-11-22"}};
+    auto t0 = Steady::now();
+    auto plain = naiveFill(rawTemplate, flat);
+    keep(plain);
+    auto t1 = Steady::now();
+    LabelValues v;
+    v.fields = {{"customer", flat["field.customer"]}, {"street", "1 Dock Road"}, {"postal_code", "10115"},
+                {"city", "Berlin"}};
+    v.values = {{"sscc", sscc}, {"order_id", flat["order_id"]}, {"station", "pack1"}, {"date", "2026-11-22"}};
+    auto z = shipping->fill(v, 8);
+    if (!z) return 1;
+    auto verified = verifyLabel(*z, {.sscc = sscc});
+    if (!verified.ok) {
+      std::fprintf(stderr, "bench_printers: verification failed: %s\n", verified.reason.c_str());
+      return 1;
+    }
+    auto t2 = Steady::now();
+    if (i < 100) continue;  // warm-up
+    naive.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    render.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+  }
+  figures.push_back({"label_render_us", percentile(render, 0.5), "us", percentile(naive, 0.5)});
+  figures.push_back({"label_render_us_p99", percentile(render, 0.99), "us", percentile(naive, 0.99)});
+
+  // --- print job on the fake printer
+  auto fake = FakeZplPrinter::start();
+  if (!fake) return 1;
+  auto loop = std::move(*EventLoop::create());
+  config::DeviceConfig dev;
+  dev.id = "lp1";
+  dev.kind = config::DeviceKind::kPrinter;
+  dev.protocol = "zpl";
+  dev.address = *config::parseAddress((*fake)->address());
+  PrinterOptions po;
+  po.pollInterval = std::chrono::seconds(60);  // keep idle polls out of the measurement
+  po.confirmPoll = std::chrono::milliseconds(1);
+  auto printer = std::move(*createLabelPrinter(*loop, dev, Logger(), po));
+  (void)printer->start(nullptr);
+  auto deadline = Steady::now() + std::chrono::seconds(10);
+  while (printer->status().state != PrinterState::kOk && Steady::now() < deadline)
+    (void)loop->runFor(std::chrono::milliseconds(5));
+  if (printer->status().state != PrinterState::kOk) {
+    std::fprintf(stderr, "bench_printers: fake printer not ready: %s\n", printer->status().reason.c_str());
+    return 1;
+  }
+  FakeClock clock;
+  testing::FakeJobStore store(clock);
+  TemplateLibrary templates;
+  templates.add(*shipping);
+  PrintServiceOptions so;
+  so.site = "dc1";
+  so.agent = "pc7";
+  so.gs1CompanyPrefix = "0614141";
+  so.extensionDigit = 1;
+  PrintService service(*loop, store, templates, clock, Logger(), so);
+  service.addPrinter(*printer);
+
+  constexpr int kJobs = 300;
+  std::vector<double> jobMs;
+  std::string lastZpl;
+  for (int i = 0; i < kJobs + 20; ++i) {
+    LabelRequest r;
+    r.idempotencyKey = "T-" + std::to_string(i) + "/label/1";
+    r.printer = "lp1";
+    r.templateName = "shipping";
+    r.taskId = "T-" + std::to_string(i);
+    r.station = "pack1";
+    r.orderId = "O-" + std::to_string(i);
+    r.fields = {{"customer", kNames[i % kNames.size()]}, {"street", "1 Dock Road"}, {"postal_code", "10115"},
+                {"city", "Berlin"}};
+    std::optional<Result<PrintJob>> done;
+    auto t0 = Steady::now();
+    service.submit(r, [&](const Result<PrintJob>& j) { done = j; });
+    while (!done) (void)loop->runFor(std::chrono::milliseconds(1));
+    auto t1 = Steady::now();
+    if (!*done || (*done)->state != JobState::kConfirmed) {
+      std::fprintf(stderr, "bench_printers: job not confirmed: %s\n",
+                   *done ? (*done)->detail.c_str() : done->error().describe().c_str());
+      return 1;
+    }
+    lastZpl = (*done)->zpl;
+    if (i >= 20) jobMs.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  printer->stop();
+
+  // Baseline: the same bytes and one ~HS over a plain blocking socket.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((*fake)->port());
+  // The fake serves one connection at a time, like a printer: wait for the agent's to close.
+  for (int tries = 0; ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && tries < 100; ++tries) {
+    ::close(fd);
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::usleep(10000);
+  }
+  std::vector<double> raw;
+  std::string payload = lastZpl + "~HS";
+  for (int i = 0; i < kJobs + 20; ++i) {
+    auto t0 = Steady::now();
+    if (::send(fd, payload.data(), payload.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size())) return 1;
+    std::string got;
+    while (scanFrames(got).frames < 3) {
+      char buf[512];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) {
+        std::fprintf(stderr, "bench_printers: raw baseline connection lost\n");
+        return 1;
+      }
+      got.append(buf, static_cast<size_t>(n));
+    }
+    auto t1 = Steady::now();
+    if (i >= 20) raw.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  ::close(fd);
+  figures.push_back({"print_job_ms", percentile(jobMs, 0.5), "ms", percentile(raw, 0.5)});
+  figures.push_back({"print_job_ms_p99", percentile(jobMs, 0.99), "ms", percentile(raw, 0.99)});
+
+  std::printf("%-24s %12s %6s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
+  std::string json = "[\n";
+  for (size_t i = 0; i < figures.size(); ++i) {
+    const Figure& f = figures[i];
+    double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
+    std::printf("%-24s %12.3f %6s %12.3f %8.2f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline, ratio);
+    json += fmt::format(R"(  {{"name": "{}", "value": {:.6f}, "unit": "{}", "baseline": {:.6f}, "ratio": {:.4f}}}{})",
+                        f.name, f.value, f.unit, f.baseline, ratio, i + 1 < figures.size() ? ",\n" : "\n");
+  }
+  json += "]\n";
+  std::printf("baselines: label_fill_naive_us (no escaping, no verification); print_raw_roundtrip_ms (label + ~HS "
+              "on a blocking socket)\n");
+  const char* dir = std::getenv("FLOORLINK_BENCH_OUT");
+  std::string path = std::string(dir && *dir ? dir : ".") + "/printers.json";
+  std::ofstream out(path);
+  out << json;
+  if (!out) {
+    std::fprintf(stderr, "bench_printers: cannot write %s\n", path.c_str());
+    return 1;
+  }
+  return 0;
+}
