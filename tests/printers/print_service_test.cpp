@@ -201,6 +201,25 @@ TEST_F(PrintServiceTest, QueuedJobsWaitTheirTurnAndCanBeCancelled) {
   EXPECT_EQ(fake->formats().size(), 1u);
 }
 
+TEST_F(PrintServiceTest, BackToBackJobsEachAskTheirOwnStatus) {
+  // Each job: one ~HS before, one after. A queued job starts from the previous
+  // job's last status answer; its query must go out once, with its own timer.
+  auto before = fake->statusQueriesAnswered();
+  std::vector<Result<PrintJob>> done;
+  for (int i = 0; i < 6; ++i)
+    service->submit(request("K-" + std::to_string(i)), [&](const Result<PrintJob>& j) { done.push_back(j); });
+  ASSERT_TRUE(runUntil(*loop, [&] { return done.size() == 6; }));
+  for (const auto& j : done) {
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->state, JobState::kConfirmed) << j->detail;
+  }
+  EXPECT_EQ(fake->statusQueriesAnswered() - before, 12u);
+  EXPECT_EQ(fake->formats().size(), 6u);
+  // Nothing left behind that would fail a later query.
+  (void)loop->runFor(600ms);
+  EXPECT_EQ(printer->status().state, PrinterState::kOk) << printer->status().reason;
+}
+
 TEST_F(PrintServiceTest, ReprintOfAFinalJobIsANewJournalEntry) {
   auto job = submitAndWait(request());
   ASSERT_EQ(job.state, JobState::kConfirmed);
