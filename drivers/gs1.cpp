@@ -126,31 +126,33 @@ int daysInMonth(int year, int month) {
 }
 
 Status validateField(const AiSpec& spec, std::string_view ai, std::string_view value, size_t position) {
-  std::string where = "GS1 (" + std::string(ai) + ") " + std::string(spec.title) + " at position " +
-                      std::to_string(position);
+  // Messages are built only on failure: this runs for every scanned field.
+  auto where = [&] {
+    return "GS1 (" + std::string(ai) + ") " + std::string(spec.title) + " at position " + std::to_string(position);
+  };
   if (value.size() < static_cast<size_t>(spec.minLength)) {
     if (spec.minLength == spec.maxLength) {
-      return fail(ErrorCode::kParse, where + ": needs " + std::to_string(spec.minLength) + " characters, got " +
+      return fail(ErrorCode::kParse, where() + ": needs " + std::to_string(spec.minLength) + " characters, got " +
                                          std::to_string(value.size()) + " (truncated?)");
     }
-    return fail(ErrorCode::kParse, where + ": needs at least " + std::to_string(spec.minLength) + " characters, got " +
-                                       std::to_string(value.size()));
+    return fail(ErrorCode::kParse, where() + ": needs at least " + std::to_string(spec.minLength) +
+                                       " characters, got " + std::to_string(value.size()));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
     bool okChar = spec.charset == Charset::kNumeric || static_cast<int>(i) < spec.isoPrefix ? isDigit(c) : isCset82(c);
     if (!okChar) {
-      return fail(ErrorCode::kParse, where + ": character \"" + printable(value.substr(i, 1)) + "\" not allowed in \"" +
-                                         printable(value) + "\"" +
+      return fail(ErrorCode::kParse, where() + ": character \"" + printable(value.substr(i, 1)) +
+                                         "\" not allowed in \"" + printable(value) + "\"" +
                                          (spec.charset == Charset::kNumeric ? " (digits only)" : ""));
     }
   }
   if (spec.checkDigit && !hasValidCheckDigit(value)) {
-    return fail(ErrorCode::kParse, where + ": check digit of " + std::string(value) + " is wrong (expected " +
+    return fail(ErrorCode::kParse, where() + ": check digit of " + std::string(value) + " is wrong (expected " +
                                        std::string(1, checkDigit(value.substr(0, value.size() - 1))) + ")");
   }
   if (spec.date) {
-    if (auto d = parseDate(value); !d) return fail(ErrorCode::kParse, where + ": " + d.error().message);
+    if (auto d = parseDate(value); !d) return fail(ErrorCode::kParse, where() + ": " + d.error().message);
   }
   return ok();
 }

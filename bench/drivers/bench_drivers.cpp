@@ -1,0 +1,142 @@
+// Scanner figures, each beside a baseline measured in the same run:
+//   scan_decode_us_p99 / _p50: the bytes of one scan (as a serial or TCP
+//       scanner sends them, CR-terminated) through ScanFramer and
+//       ScanClassifier to a typed ScanValue, over a mix of GS1-128 SSCC, GS1
+//       DataMatrix (GTIN, expiry, lot, serial), EAN-13, bin label and command
+//       barcode scans.
+//       baseline: the same bytes copied into a std::string up to the CR
+//       (scan_frame_copy_us_p99), i.e. what reading them costs at least.
+//   gs1_parse_ns: gs1::parse of the DataMatrix element string (mean).
+// Prints a table and writes [{"name","value","unit","baseline","ratio"}] to
+// $FLOORLINK_BENCH_OUT/drivers.json (current directory when unset).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "drivers/gs1.h"
+#include "drivers/scan.h"
+
+using namespace floorlink::drivers;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  double baseline;
+};
+
+template <class T>
+void keep(const T& value) {
+  asm volatile("" : : "r"(&value) : "memory");
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+}  // namespace
+
+int main() {
+  const std::vector<std::string> scans = {
+      "]C100106141412345678908\r",
+      "]d2010950110153000317240200" "10LOT-4711\x1d" "21SN000123456\r",
+      "]E04006381333931\r",
+      "]C0A01-02-03\r",
+      "]C0CMD:CLOSE-TOTE\r",
+      "]C10109501101530003" "3103000125" "15251231\r",
+  };
+  ClassifierOptions co;
+  co.binLabelPattern = "^[A-Z]\\d{2}-\\d{2}-\\d{2}$";
+  co.commandPattern = "^CMD:(.+)$";
+  auto classifier = ScanClassifier::create(co).value();
+  FramingOptions fo;
+  fo.suffix = FrameSuffix::kCr;
+  ScanFramer framer(fo);
+
+  constexpr size_t kRounds = 200'000;
+  std::vector<double> decode, copy;
+  decode.reserve(kRounds);
+  copy.reserve(kRounds);
+  std::vector<floorlink::Result<std::string>> frames;
+  size_t typed = 0;
+  for (size_t i = 0; i < kRounds + kRounds / 10; ++i) {
+    const std::string& s = scans[i % scans.size()];
+    std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+    // Baseline: the bytes into a string up to the suffix.
+    auto t0 = Clock::now();
+    const void* cr = std::memchr(s.data(), '\r', s.size());
+    std::string frame(s.data(), static_cast<const char*>(cr));
+    keep(frame);
+    auto t1 = Clock::now();
+    // Measured: framing and classification to a typed value.
+    frames.clear();
+    framer.feed(bytes, frames);
+    auto value = classifier.classify(*frames.front());
+    keep(value);
+    auto t2 = Clock::now();
+    if (!value) {
+      std::fprintf(stderr, "bench scan %zu did not decode: %s\n", i % scans.size(), value.error().message.c_str());
+      return 1;
+    }
+    typed += value->kind != ScanKind::kText;
+    if (i >= kRounds / 10) {  // the first tenth warms caches up
+      copy.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+      decode.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+    }
+  }
+  keep(typed);
+
+  const std::string es = "010950110153000317240200" "10LOT-4711\x1d" "21SN000123456";
+  auto g0 = Clock::now();
+  for (size_t i = 0; i < kRounds; ++i) keep(gs1::parse(es));
+  double parseNs = std::chrono::duration<double, std::nano>(Clock::now() - g0).count() / kRounds;
+  auto c0 = Clock::now();
+  for (size_t i = 0; i < kRounds; ++i) {
+    std::string s(es);
+    keep(s);
+  }
+  double copyNs = std::chrono::duration<double, std::nano>(Clock::now() - c0).count() / kRounds;
+
+  double copyP99 = percentile(copy, 0.99), copyP50 = percentile(copy, 0.50);
+  std::vector<Figure> out = {
+      {"scan_decode_us_p99", percentile(decode, 0.99), "us", copyP99},
+      {"scan_decode_us_p50", percentile(decode, 0.50), "us", copyP50},
+      {"gs1_parse_ns", parseNs, "ns", copyNs},
+  };
+
+  std::printf("%-24s %12s %6s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
+  for (auto& f : out) {
+    std::printf("%-24s %12.3f %6s %12.3f %8.1f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline,
+                f.value / f.baseline);
+  }
+  std::printf("(goal: scan_decode_us_p99 under 20 us; baseline = copying the scan's bytes)\n");
+
+  const char* dir = std::getenv("FLOORLINK_BENCH_OUT");
+  std::string path = std::string(dir && *dir ? dir : ".") + "/drivers.json";
+  std::ofstream json(path);
+  json << "[\n";
+  for (size_t i = 0; i < out.size(); ++i) {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "  {\"name\": \"%s\", \"value\": %.4f, \"unit\": \"%s\", \"baseline\": %.4f, \"ratio\": %.3f}%s\n",
+                  out[i].name.c_str(), out[i].value, out[i].unit.c_str(), out[i].baseline,
+                  out[i].value / out[i].baseline, i + 1 < out.size() ? "," : "");
+    json << line;
+  }
+  json << "]\n";
+  if (!json) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    return 1;
+  }
+  return 0;
+}
