@@ -61,6 +61,9 @@ class Scale {
   // The last reading, if any arrived since start().
   virtual const Reading* lastReading() const = 0;
 
+  // kOk: the scale answers. kOffline: not connected (the device manager
+  // knows it too). kFault: connected, but only the driver can see what is
+  // wrong: silence, unreadable data, a hardware error the scale reports.
   virtual DeviceStatus status() const = 0;
   // Called on every state change (ok / offline / fault and the reason).
   virtual void setStatusCallback(StatusCallback callback) = 0;
@@ -76,7 +79,10 @@ class Scale {
 //
 //   auto scale = drivers::createScale(loop, deviceConfig, logger);
 //   manager.add(deviceConfig, (*scale)->deviceClient());
-//   (*scale)->setStatusCallback(...);   // garbage/silence/overload -> manager.reportFault/reportOk
+//   (*scale)->setStatusCallback([&](const DeviceStatus& s) {
+//     if (s.state == DeviceState::kFault) manager.reportFault(id, s.detail);  // silent, garbage, scale error
+//     if (s.state == DeviceState::kOk) manager.reportOk(id);
+//   });
 //   (*scale)->start();
 Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const config::DeviceConfig& device, Logger logger = {});
 // Same over a transport of its own, reconnecting by itself (tests, benches,

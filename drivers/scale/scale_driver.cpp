@@ -211,7 +211,7 @@ void ScaleDriver::beginSession() {
         [this] {
           auto quiet = std::chrono::duration_cast<milliseconds>(Clock::now() - lastFrameAt_);
           if (quiet >= options_.silence) {
-            setStatus(DeviceState::kOffline,
+            setStatus(DeviceState::kFault,
                       fmt::format("no data from the scale for {} ms: check that it is switched on and plugged in, "
                                   "and {}",
                                   quiet.count(), setupHint()));
@@ -299,7 +299,7 @@ void ScaleDriver::answerTimedOut() {
     if (!alive.lock()) return;
   }
   if (missed_ >= options_.missedAnswers) {
-    setStatus(DeviceState::kOffline,
+    setStatus(DeviceState::kFault,
               fmt::format("no answer from the scale to {} requests in a row: check that it is switched on and "
                           "plugged in, and {}",
                           missed_, setupHint()));
