@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -122,7 +123,7 @@ Status DeviceManager::add(const config::DeviceConfig& device, std::unique_ptr<Tr
   }
   Entry& ref = *e;
   entries_.emplace(device.id, std::move(e));
-  if (ref.pathBased) armWatches();
+  if (ref.pathBased || device.address.scheme == config::AddressScheme::kUsb) armWatches();
   tryOpen(ref);
   return ok();
 }
@@ -294,6 +295,20 @@ void DeviceManager::armWatches() {
       dirs.insert(path.substr(0, slash));
     }
   }
+  // USB devices: a new node under /dev/bus/usb/BBB/ means something was
+  // plugged in; try closed USB devices at once instead of after the backoff.
+  bool usb = false;
+  for (auto& [id, e] : entries_) usb = usb || e->config.address.scheme == config::AddressScheme::kUsb;
+  if (usb) {
+    dirs.insert("/dev");  // /dev/bus/usb itself appears with the first USB device
+    dirs.insert("/dev/bus");
+    dirs.insert("/dev/bus/usb");
+    for (int bus = 1; bus <= 32; ++bus) {
+      char path[32];
+      std::snprintf(path, sizeof path, "/dev/bus/usb/%03d", bus);
+      if (::access(path, F_OK) == 0) dirs.insert(path);
+    }
+  }
   for (const std::string& dir : dirs) {
     int wd = ::inotify_add_watch(inotifyFd_, dir.c_str(),
                                  IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF);
@@ -304,19 +319,35 @@ void DeviceManager::armWatches() {
 void DeviceManager::onInotify() {
   alignas(inotify_event) char buf[4096];
   bool any = false;
+  bool usbChanged = false;
   for (;;) {
     ssize_t n = ::read(inotifyFd_, buf, sizeof buf);
     if (n <= 0) break;
     any = true;
     for (char* p = buf; p < buf + n;) {
       auto* ev = reinterpret_cast<inotify_event*>(p);
+      if (auto it = watchedDirs_.find(ev->wd); it != watchedDirs_.end()) {
+        const std::string& dir = it->second;
+        std::string_view name = ev->len ? std::string_view(ev->name) : std::string_view();
+        if (dir.starts_with("/dev/bus") || (dir == "/dev" && name == "bus")) usbChanged = true;
+      }
       if (ev->mask & IN_IGNORED) watchedDirs_.erase(ev->wd);
       p += sizeof(inotify_event) + ev->len;
     }
   }
   if (!any) return;
   armWatches();
-  for (auto& [id, e] : entries_) {
+  std::vector<std::string> ids;
+  for (auto& [id, e] : entries_) ids.push_back(id);
+  for (const std::string& id : ids) {
+    Entry* e = find(id);  // a status listener may have removed it meanwhile
+    if (!e) continue;
+    if (e->config.address.scheme == config::AddressScheme::kUsb) {
+      if (!usbChanged || e->transport->isOpen()) continue;
+      e->backoff = std::chrono::milliseconds{0};
+      tryOpen(*e);
+      continue;
+    }
     if (!e->pathBased) continue;
     bool present = !resolveDeviceNode(e->config.address.path).empty();
     if (e->transport->isOpen() && !present) {

@@ -103,11 +103,12 @@ class UsbHidTransport final : public Transport {
     if (!handle_) return fail(ErrorCode::kDisconnected, name() + " is not open");
     if (bytes.empty()) return ok();
     libusb_transfer* t = libusb_alloc_transfer(0);
+    if (!t) return fail(ErrorCode::kIo, "cannot write to " + name() + ": out of memory");
     if (outEndpoint_ != 0) {
       auto* buf = static_cast<uint8_t*>(std::malloc(bytes.size()));  // freed by libusb (FREE_BUFFER)
       std::copy(bytes.begin(), bytes.end(), buf);
       libusb_fill_interrupt_transfer(t, handle_, outEndpoint_, buf, static_cast<int>(bytes.size()),
-                                     &UsbHidTransport::onWriteDone, nullptr, 1000);
+                                     &UsbHidTransport::onWriteDone, shared_.get(), 1000);
     } else {
       // SET_REPORT(Output) on the control endpoint.
       auto* buf = static_cast<uint8_t*>(std::malloc(LIBUSB_CONTROL_SETUP_SIZE + bytes.size()));
@@ -115,10 +116,12 @@ class UsbHidTransport final : public Transport {
                                 static_cast<uint16_t>((2 << 8) | bytes[0]), static_cast<uint16_t>(interface_),
                                 static_cast<uint16_t>(bytes.size()));
       std::copy(bytes.begin(), bytes.end(), buf + LIBUSB_CONTROL_SETUP_SIZE);
-      libusb_fill_control_transfer(t, handle_, buf, &UsbHidTransport::onWriteDone, nullptr, 1000);
+      libusb_fill_control_transfer(t, handle_, buf, &UsbHidTransport::onWriteDone, shared_.get(), 1000);
     }
     t->flags = LIBUSB_TRANSFER_FREE_BUFFER | LIBUSB_TRANSFER_FREE_TRANSFER;
+    ++shared_->writes;
     if (int rc = libusb_submit_transfer(t); rc != 0) {
+      --shared_->writes;
       libusb_free_transfer(t);
       return fail(ErrorCode::kIo, "cannot write to " + name() + ": " + usbError(rc));
     }
@@ -139,6 +142,7 @@ class UsbHidTransport final : public Transport {
     std::weak_ptr<int> token;
     UsbHidTransport* self = nullptr;
     std::atomic<bool> closing{false};
+    std::atomic<int> writes{0};  // output transfers not completed yet
   };
 
   std::string name() const { return "usb://" + hex4(address_.vendorId) + ":" + hex4(address_.productId); }
@@ -263,7 +267,9 @@ class UsbHidTransport final : public Transport {
     return ok();
   }
 
-  static void LIBUSB_CALL onWriteDone(libusb_transfer*) {}
+  // Event thread. A failed feedback write is not worth closing the device for;
+  // a gone device shows up on the IN transfer.
+  static void LIBUSB_CALL onWriteDone(libusb_transfer* t) { --static_cast<Shared*>(t->user_data)->writes; }
 
   // Event thread.
   static void LIBUSB_CALL onTransfer(libusb_transfer* t) {
@@ -315,6 +321,16 @@ class UsbHidTransport final : public Transport {
   void closeQuietly() {
     alive_.reset();
     if (shared_) shared_->closing = true;
+    // Let pending output reports finish (they time out after 1 s) before the
+    // handle goes away under them.
+    for (int i = 0; i < 250 && shared_ && shared_->writes.load() > 0; ++i) {
+      if (thread_.joinable()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      } else {
+        timeval tv{0, 10000};
+        libusb_handle_events_timeout_completed(ctx_, &tv, nullptr);
+      }
+    }
     if (inTransfer_) {
       if (inFlight_.load()) libusb_cancel_transfer(inTransfer_);
       // Wait for the cancellation to complete before freeing the transfer.

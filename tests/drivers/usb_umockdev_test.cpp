@@ -83,5 +83,26 @@ TEST(UsbScannerUmockdev, HidPosScanAcrossTwoReports) {
   EXPECT_EQ(manager->device("ship-scanner")->identity, "usb 0c2e:0b61 serial 20123B4567");
 }
 
+TEST(UsbScannerUmockdev, PluggedInLaterIsPickedUpWithoutWaitingForTheBackoff) {
+  UmockdevTestbed bed;
+  auto loop = EventLoop::create().value();
+  FakeClock clock;
+  // A backoff far longer than the test: only hotplug detection can open it.
+  auto manager = DeviceManager::create(*loop, clock, Logger(),
+                                       {.backoffMin = std::chrono::seconds(60), .backoffMax = std::chrono::seconds(60)})
+                     .value();
+  auto cfg = testing::scannerConfig("late-scanner", "usb://0c2e:0b61");
+  auto scanner = createScanner(*loop, cfg, Logger()).value();
+  ASSERT_TRUE(manager->add(cfg, scanner->deviceClient()));
+  auto info = manager->device("late-scanner").value();
+  EXPECT_EQ(info.status.state, DeviceState::kOffline);
+  EXPECT_NE(info.status.detail.find("no USB device 0c2e:0b61"), std::string::npos) << info.status.detail;
+  (void)loop->runFor(std::chrono::milliseconds(50));
+  bed.addUsbHidDevice({});
+  ASSERT_TRUE(runUntil(*loop, [&] { return manager->device("late-scanner")->status.state == DeviceState::kOk; },
+                       std::chrono::milliseconds(5000)))
+      << manager->device("late-scanner")->status.detail;
+}
+
 }  // namespace
 }  // namespace floorlink::drivers

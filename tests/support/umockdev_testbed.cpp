@@ -432,6 +432,9 @@ UmockdevTestbed::UmockdevTestbed() : impl_(std::make_unique<Impl>()) {
     ADD_FAILURE() << "this test needs the umockdev preload: run it under umockdev-wrapper (ctest does)";
   }
   impl_->bed = umockdev_testbed_new();
+  // A real system always has /dev; code that watches it (hotplug) needs it
+  // before the first device node appears.
+  std::filesystem::create_directories(impl_->root() + "/dev");
 }
 
 UmockdevTestbed::~UmockdevTestbed() {
