@@ -54,9 +54,23 @@ TEST(EvdevScannerUmockdev, TypesGs1WithCtrlBracketOnGermanLayout) {
   EXPECT_EQ(scans[0].serial, "Z9");
   EXPECT_EQ(scans[0].raw, "\x1d" "010950110153000310AB-12\x1d" "21Z9");
   EXPECT_FALSE(scanner->supportsFeedback());
+  EXPECT_NE(manager->device("pack-scanner")->transport.find("layout de (/dev/input/event7)"), std::string::npos);
+
+  // Unplugged: offline, and the grab is gone with the device.
+  bed.unplug(kbd);
+  ASSERT_TRUE(runUntil(*loop, [&] { return manager->device("pack-scanner")->status.state == DeviceState::kOffline; }));
+  EXPECT_FALSE(bed.grabbed(kbd));
+  // Plugged into another port: a new event node, the same by-id name.
+  auto again = bed.addEvdevKeyboard("event9", "usb-Honeywell_1950g_HID_KBW-event-kbd");
+  ASSERT_TRUE(runUntil(*loop, [&] { return manager->device("pack-scanner")->status.state == DeviceState::kOk; }));
+  EXPECT_TRUE(bed.grabbed(again));
+  bed.tapKey(again, KEY_A);
+  bed.tapKey(again, KEY_ENTER);
+  ASSERT_TRUE(runUntil(*loop, [&] { return scans.size() >= 2; }));
+  EXPECT_EQ(scans[1].data, "a");
 
   manager->remove("pack-scanner");
-  EXPECT_FALSE(bed.grabbed(kbd));  // released on close
+  EXPECT_FALSE(bed.grabbed(again));  // released on close
 }
 
 TEST(EvdevTransportUmockdev, GrabConflictIsAFault) {
