@@ -1,0 +1,290 @@
+// Scale figures, each beside a baseline measured in the same run:
+//   scale_frame_parse_ns_<protocol>   one frame -> value, per protocol
+//       baseline: copying the same frame into a std::string (scale_frame_copy_ns)
+//   scale_settle_to_reading_ms (p50, and _p99)   the last frame of a settled
+//       weight leaves the emulated MT-SICS scale (a thread behind a loopback TCP
+//       socket, the real TCP transport and event loop) -> the stable weight
+//       reaches the weigh() callback
+//       baseline: the same socket, an answer frame leaves the scale -> the
+//       transport's onData (scale_loopback_frame_ms)
+// Prints a table and writes [{"name","value","unit","baseline","ratio"}] to
+// $FLOORLINK_BENCH_OUT/scales.json (current directory when unset).
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "config/loader.h"
+#include "core/event_loop.h"
+#include "drivers/scale/frames.h"
+#include "drivers/scale/scale.h"
+#include "drivers/transport.h"
+#include "tests/scales/scale_emulators.h"
+
+namespace {
+
+using namespace floorlink;
+using namespace floorlink::drivers;
+using Clock = std::chrono::steady_clock;
+
+template <class T>
+inline void keep(const T& value) {
+  asm volatile("" : : "r,m"(value) : "memory");
+}
+
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  double baseline;
+};
+
+template <class Fn>
+double nsPerCall(size_t iterations, Fn&& fn) {
+  for (size_t i = 0; i < iterations / 10; ++i) fn(i);  // warm up
+  auto start = Clock::now();
+  for (size_t i = 0; i < iterations; ++i) fn(i);
+  auto ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+  return ns / static_cast<double>(iterations);
+}
+
+std::vector<Figure> parseFigures() {
+  constexpr size_t kIterations = 400'000;
+  std::vector<std::string> sics = {"S S     100.00 g", "S D    1234.56 g", "S S      -0.25 kg", "S +"};
+  std::vector<std::string> toledo = {"01.234", std::string("?") + '\x41', "00.500N", "001.50"};
+  std::vector<std::string> nci = {"\n  1.25lb\r\n00\r", "\n 12.345kg\r\n00\r", "\n10\r", "\n1LB 4.5OZ\r\n00\r"};
+  std::vector<std::vector<uint8_t>> hid = {{3, 4, 2, 0, 0x14, 0}, {3, 4, 11, 0xFF, 0x34, 0x19}, {3, 3, 2, 0, 0, 0},
+                                           {3, 4, 3, 0xFD, 0xD2, 0x04}};
+  std::vector<std::string> cont = {"ST,GS,+0001.234kg", "US,GS,+0001.200kg", "ST,NT,-0000.500kg", "OL,GS,+9999.999kg"};
+  ContinuousFormat format;
+  format.pattern =
+      R"(^\s*(?<status>ST|US|OL),(?:GS|NT|TR),(?<sign>[+-]?)\s*(?<weight>[0-9.]+)\s*(?<unit>kg|g|lb|oz)\s*$)";
+  auto parser = ContinuousParser::create(format).value();
+  const HidScaleQuirk& dymo = *findHidScaleQuirk("dymo-m25");
+
+  double copy = nsPerCall(kIterations, [&](size_t i) {
+    std::string s = sics[i % sics.size()];
+    keep(s);
+  });
+  std::vector<Figure> out;
+  out.push_back({"scale_frame_copy_ns", copy, "ns", copy});
+  out.push_back({"scale_frame_parse_ns_mt_sics",
+                 nsPerCall(kIterations, [&](size_t i) { keep(parseMtSicsLine(sics[i % sics.size()])); }), "ns", copy});
+  out.push_back({"scale_frame_parse_ns_toledo_8217", nsPerCall(kIterations, [&](size_t i) {
+                   auto r = parseToledo8217Frame(toledo[i % toledo.size()]);
+                   if (r && !r->status) keep(toledo8217Grams(*r, std::nullopt));
+                   keep(r);
+                 }),
+                 "ns", copy});
+  out.push_back({"scale_frame_parse_ns_nci",
+                 nsPerCall(kIterations, [&](size_t i) { keep(parseNciFrame(nci[i % nci.size()])); }), "ns", copy});
+  out.push_back({"scale_frame_parse_ns_hid_pos",
+                 nsPerCall(kIterations, [&](size_t i) { keep(parseHidScaleReport(hid[i % hid.size()], dymo)); }), "ns",
+                 copy});
+  out.push_back({"scale_frame_parse_ns_continuous",
+                 nsPerCall(kIterations / 10, [&](size_t i) { keep(parser.parse(cont[i % cont.size()])); }), "ns", copy});
+  return out;
+}
+
+// An MT-SICS scale on a loopback TCP port, answering from its own thread.
+class TcpScale {
+ public:
+  TcpScale() {
+    listen_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listen_, 4);
+    socklen_t len = sizeof a;
+    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~TcpScale() {
+    stop_ = true;
+    ::shutdown(listen_, SHUT_RDWR);
+    if (conn_ >= 0) ::shutdown(conn_, SHUT_RDWR);
+    thread_.join();
+    ::close(listen_);
+    if (conn_ >= 0) ::close(conn_);
+  }
+  uint16_t port() const { return port_; }
+
+  void set(int64_t grams, bool motion) {
+    std::lock_guard lock(mutex_);
+    emulator_.state.grams = grams;
+    emulator_.state.motion = motion;
+  }
+  // When the last frame sent at or before `t` left the scale.
+  Clock::time_point lastSentBefore(Clock::time_point t) {
+    std::lock_guard lock(mutex_);
+    Clock::time_point best{};
+    for (auto s : sent_) {
+      if (s <= t && s > best) best = s;
+    }
+    return best;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      int c = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return;
+      int one = 1;
+      ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      conn_ = c;
+      char buf[256];
+      for (;;) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        std::string answer;
+        {
+          std::lock_guard lock(mutex_);
+          answer = emulator_.feed(std::string_view(buf, static_cast<size_t>(n)));
+        }
+        if (answer.empty()) continue;
+        auto now = Clock::now();
+        {
+          std::lock_guard lock(mutex_);
+          sent_.push_back(now);
+        }
+        if (::send(c, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
+      }
+      ::close(c);
+      conn_ = -1;
+    }
+  }
+
+  int listen_ = -1;
+  std::atomic<int> conn_{-1};
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;
+  testing::MtSicsEmulator emulator_;
+  std::vector<Clock::time_point> sent_;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+bool runUntil(EventLoop& loop, const std::function<bool()>& done) {
+  auto end = Clock::now() + std::chrono::seconds{10};
+  while (!done()) {
+    if (Clock::now() > end) return false;
+    if (!loop.runFor(std::chrono::milliseconds{1})) return false;
+  }
+  return true;
+}
+
+std::vector<Figure> settleFigures() {
+  constexpr int kRounds = 60;
+  TcpScale scale;
+  auto loop = EventLoop::create().value();
+  auto address = config::parseAddress(fmt::format("tcp://127.0.0.1:{}", scale.port())).value();
+
+  // Baseline: an answer frame leaves the scale -> the transport's onData.
+  std::vector<double> loopback;
+  {
+    auto t = createTransport(*loop, address).value();
+    std::optional<Clock::time_point> got;
+    bool connected = false;
+    Transport::Handlers h;
+    h.onData = [&](std::span<const uint8_t>) { got = Clock::now(); };
+    h.onClosed = [](const Error&) {};
+    h.onConnected = [&] { connected = true; };
+    if (!t->open(std::move(h)) || !runUntil(*loop, [&] { return connected; })) {
+      std::fprintf(stderr, "bench_scales: cannot connect to the emulated scale\n");
+      std::exit(1);
+    }
+    std::string cmd = "SI\r\n";
+    for (int i = 0; i < kRounds; ++i) {
+      got.reset();
+      (void)t->write(std::span(reinterpret_cast<const uint8_t*>(cmd.data()), cmd.size()));
+      if (!runUntil(*loop, [&] { return got.has_value(); })) break;
+      loopback.push_back(std::chrono::duration<double, std::milli>(*got - scale.lastSentBefore(*got)).count());
+    }
+    t->close();
+  }
+
+  config::DeviceConfig d;
+  d.id = "bench-scale";
+  d.kind = config::DeviceKind::kScale;
+  d.protocol = "mt-sics";
+  d.address = address;
+  d.options["stable_readings"] = config::OptionValue{"3", {}};
+  d.options["poll_interval_ms"] = config::OptionValue{"20", {}};
+  auto transport = createTransport(*loop, address).value();
+  auto s = createScale(*loop, d, std::move(transport)).value();
+  s->start();
+  std::vector<double> settle;
+  for (int i = 0; i < kRounds; ++i) {
+    scale.set(1000 + i, true);  // a new box, still swinging
+    loop->runFor(std::chrono::milliseconds{30});
+    scale.set(1000 + i, false);  // settles
+    std::optional<Result<Weight>> result;
+    Clock::time_point at{};
+    s->weigh([&](Result<Weight> w) {
+      at = Clock::now();
+      result = std::move(w);
+    });
+    if (!runUntil(*loop, [&] { return result.has_value(); }) || !result->has_value()) {
+      std::fprintf(stderr, "bench_scales: weigh failed: %s\n",
+                   result && !result->has_value() ? result->error().describe().c_str() : "no answer");
+      std::exit(1);
+    }
+    settle.push_back(std::chrono::duration<double, std::milli>(at - scale.lastSentBefore(at)).count());
+  }
+  s->stop();
+  double base = percentile(loopback, 0.5);
+  return {
+      {"scale_loopback_frame_ms", base, "ms", base},
+      {"scale_settle_to_reading_ms", percentile(settle, 0.5), "ms", base},
+      {"scale_settle_to_reading_ms_p99", percentile(settle, 0.99), "ms", percentile(loopback, 0.99)},
+  };
+}
+
+}  // namespace
+
+int main() {
+  std::vector<Figure> figures = parseFigures();
+  for (auto& f : settleFigures()) figures.push_back(f);
+
+  std::printf("%-36s %12s %-4s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
+  std::string json = "[\n";
+  for (size_t i = 0; i < figures.size(); ++i) {
+    const Figure& f = figures[i];
+    double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
+    std::printf("%-36s %12.3f %-4s %12.3f %8.2f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline, ratio);
+    json += fmt::format(R"(  {{"name": "{}", "value": {:.6f}, "unit": "{}", "baseline": {:.6f}, "ratio": {:.4f}}}{})",
+                        f.name, f.value, f.unit, f.baseline, ratio, i + 1 < figures.size() ? ",\n" : "\n");
+  }
+  json += "]\n";
+  const char* dir = std::getenv("FLOORLINK_BENCH_OUT");
+  std::string path = std::string(dir && *dir ? dir : ".") + "/scales.json";
+  std::ofstream out(path);
+  out << json;
+  if (!out) {
+    std::fprintf(stderr, "bench_scales: cannot write %s\n", path.c_str());
+    return 1;
+  }
+  std::printf("wrote %s\n", path.c_str());
+  return 0;
+}
