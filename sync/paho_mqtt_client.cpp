@@ -41,7 +41,16 @@ std::string describeFailure(int rc, int reason) {
     case 3: text = "broker unavailable"; break;
     case 4: text = "bad user name or password: check mqtt.username and mqtt.password"; break;
     case 5: text = "not authorised: check the broker ACL and credentials"; break;
+    case MQTTASYNC_FAILURE: text = "connection failed (broker unreachable or refused the link)"; break;
     default: text = mqtt::exception::error_str(rc); break;
+  }
+  switch (reason) {
+    case 0x84: text = "broker refused the protocol version"; break;
+    case 0x85: text = "broker rejected the client id"; break;
+    case 0x86: text = "bad user name or password: check mqtt.username and mqtt.password"; break;
+    case 0x87: text = "not authorised: check the broker ACL and credentials"; break;
+    case 0x88: text = "broker unavailable"; break;
+    default: break;
   }
   if (reason >= 0x80 && reason != 255) {  // 255: Paho's "no v5 reason"
     text += " (MQTT 5 reason " + std::to_string(reason) + ": " +
@@ -121,14 +130,8 @@ class PahoMqttClient final : public MqttClient {
         if (!p.keyPassword.empty()) ssl.set_private_key_password(p.keyPassword);
         ssl.set_enable_server_cert_auth(p.verifyServer);
         ssl.set_verify(p.verifyServer);
-        auto gate = gate_;
-        auto handlers = handlers_;
-        ssl.set_error_handler([gate, handlers](const std::string& msg) {
-          // OpenSSL's words; they carry no key material. Reported with the failure.
-          gate->post([handlers, msg] {
-            if (handlers->error) handlers->error("TLS: " + msg);
-          });
-        });
+        // No ssl error handler: Paho 1.2 keeps a pointer to the handler of the
+        // options object we pass, which dies when connect() returns.
         opts.set_ssl(ssl);
       }
       if (auto s = verify(opts, p); !s) return s;

@@ -43,6 +43,7 @@ class MqttSync final : public Sync {
     ackTopic_ = prefix_ + "ack";
     clientId_ = mqtt_.clientId.empty() ? site_ + "-" + agentId_ : mqtt_.clientId;
     version_ = mqtt_.protocol == "3.1.1" ? 4 : 5;
+    tls_ = mqtt_.url.rfind("ssl://", 0) == 0 || mqtt_.url.rfind("mqtts://", 0) == 0;
     startedAtMs_ = options_.startedAtMs ? options_.startedAtMs : clock_->nowMs();
     limits_.maxPayload = mqtt_.maxPayload;
     window_ = static_cast<size_t>(std::max(1, mqtt_.inflight));
@@ -205,6 +206,10 @@ class MqttSync final : public Sync {
       ++failuresInRow_;
       std::string text = "cannot connect to " + redactUrl(mqtt_.url) + ": " + r.error;
       if (!pendingDetail_.empty()) text += " (" + pendingDetail_ + ")";
+      if (tls_ && r.returnCode == -1) {
+        text += " (if the broker is up, the TLS handshake failed: check mqtt.ca_file, mqtt.cert_file, "
+                "mqtt.key_file, mqtt.key_password and that the broker certificate names this host)";
+      }
       setError(text);
       // The first failure and then every tenth: an outage must not flood the journal.
       if (failuresInRow_ == 1 || failuresInRow_ % 10 == 0) {
@@ -465,6 +470,7 @@ class MqttSync final : public Sync {
 
   std::string prefix_, stateTopic_, evtTopic_, cmdTopic_, ackTopic_, clientId_;
   int version_ = 5;
+  bool tls_ = false;
   int connectedVersion_ = 0;
   int64_t startedAtMs_ = 0;
   size_t window_ = 64;

@@ -56,10 +56,15 @@ Result<std::unique_ptr<MqttTestClient>> MqttTestClient::connect(const MqttTestCl
     if (o.mqttVersion >= 5) {
       opts.set_mqtt_version(MQTTVERSION_5);
       opts.set_clean_session(false);
-      opts.set_clean_start(true);
+      opts.set_clean_start(o.cleanSession);
+      if (!o.cleanSession) {
+        mqtt::properties props;
+        props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
+        opts.set_properties(props);
+      }
     } else {
       opts.set_mqtt_version(MQTTVERSION_3_1_1);
-      opts.set_clean_session(true);
+      opts.set_clean_session(o.cleanSession);
     }
     opts.set_keep_alive_interval(5);
     opts.set_connect_timeout(5);
@@ -97,6 +102,8 @@ Status MqttTestClient::publish(const std::string& topic, const std::string& payl
   }
   return ok();
 }
+
+bool MqttTestClient::connected() const { return impl_->client->is_connected(); }
 
 std::vector<ReceivedMessage> MqttTestClient::messages() const {
   std::lock_guard lock(impl_->mutex);

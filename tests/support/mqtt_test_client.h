@@ -23,6 +23,7 @@ struct MqttTestClientOptions {
   std::string username, password;
   std::string caFile, certFile, keyFile;
   int mqttVersion = 4;  // 4 = 3.1.1, 5
+  bool cleanSession = true;  // false: the broker keeps subscriptions and queues QoS 1 while away
 };
 
 class MqttTestClient {
@@ -33,6 +34,8 @@ class MqttTestClient {
 
   Status subscribe(const std::string& filter, int qos = 1);
   Status publish(const std::string& topic, const std::string& payload, int qos = 1, bool retained = false);
+
+  bool connected() const;
 
   // Every message so far (a copy).
   std::vector<ReceivedMessage> messages() const;

@@ -1,0 +1,271 @@
+#include "tools/oms_sim/oms_sim.h"
+
+#include <mqtt/async_client.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+namespace floorlink::omssim {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string OmsSimSummary::describe() const {
+  std::string s;
+  s += "events received      " + std::to_string(eventsReceived) + "\n";
+  s += "unique events        " + std::to_string(uniqueEvents) + "\n";
+  s += "duplicates ignored   " + std::to_string(duplicates) + "\n";
+  s += "byte mismatches      " + std::to_string(byteMismatches) + (byteMismatches ? "  <-- C-E3 broken" : "") + "\n";
+  s += "malformed events     " + std::to_string(malformed) + "\n";
+  s += "seq range            " + std::to_string(firstSeq) + ".." + std::to_string(maxSeq) + "\n";
+  s += "contiguous through   " + std::to_string(contiguousThrough) +
+       (gaps() ? "  <-- " + std::to_string(gaps()) + " seqs missing" : "") + "\n";
+  s += "acks sent/lost/dup   " + std::to_string(acksSent) + "/" + std::to_string(acksLost) + "/" +
+       std::to_string(acksDuplicated) + "\n";
+  s += "commands sent        " + std::to_string(commandsSent) + "\n";
+  s += "cmd.result received  " + std::to_string(results) + " (" + std::to_string(resultsRejected) + " rejected)\n";
+  s += "cmd.invalid received " + std::to_string(invalids) + "\n";
+  s += std::string("checks               ") + (checksHold() ? "hold" : "FAILED") + "\n";
+  return s;
+}
+
+struct OmsSim::Impl : mqtt::callback {
+  OmsSimOptions opt;
+  std::string prefix;
+  std::unique_ptr<mqtt::async_client> client;
+  mutable std::mutex mutex;
+  mutable std::condition_variable cv;
+  OmsSimSummary sum;
+  std::unordered_map<int64_t, std::pair<size_t, size_t>> seen;  // seq -> (hash, size)
+  std::map<std::string, Clock::time_point> pendingCommands;
+  bool needAck = false;
+  std::atomic<bool> stopping{false};
+  std::thread acker;
+  std::mt19937_64 rng;
+
+  void message_arrived(mqtt::const_message_ptr msg) override {
+    const auto& topic = msg->get_topic();
+    std::string payload = msg->to_string();
+    auto now = Clock::now();
+    std::lock_guard lock(mutex);
+    if (topic == prefix + "state") {
+      auto j = Json::parse(payload, nullptr, false);
+      if (j.is_object() && j["online"].is_boolean()) {
+        sum.lastStateOnline = j["online"].get<bool>();
+        if (j["session"].is_number_unsigned()) sum.lastStateSession = j["session"].get<uint64_t>();
+      }
+    } else if (topic == prefix + "evt") {
+      onEvent(payload, now);
+    }
+    cv.notify_all();
+  }
+
+  void onEvent(const std::string& payload, Clock::time_point now) {
+    ++sum.eventsReceived;
+    auto j = Json::parse(payload, nullptr, false);
+    if (!j.is_object() || j["v"] != 1 || !j["seq"].is_number_integer() || !j["event_id"].is_string() ||
+        !j["type"].is_string() || !j["occurred_at"].is_number_integer() || !j["data"].is_object()) {
+      ++sum.malformed;
+      return;
+    }
+    int64_t seq = j["seq"].get<int64_t>();
+    if (j["event_id"] != opt.site + "/" + opt.agent + "/" + std::to_string(seq) || seq < 1) {
+      ++sum.malformed;
+      return;
+    }
+    auto key = std::pair(std::hash<std::string>{}(payload), payload.size());
+    auto [it, fresh] = seen.emplace(seq, key);
+    needAck = true;  // a redelivery means our ack may have been lost: ack again
+    if (!fresh) {
+      ++sum.duplicates;
+      if (it->second != key) ++sum.byteMismatches;
+      return;
+    }
+    // Applied exactly once, by event_id.
+    ++sum.uniqueEvents;
+    if (sum.firstSeq == 0 || seq < sum.firstSeq) {
+      sum.firstSeq = seq;
+      sum.contiguousThrough = seq - 1;
+    }
+    sum.maxSeq = std::max(sum.maxSeq, seq);
+    while (seen.count(sum.contiguousThrough + 1)) ++sum.contiguousThrough;
+    if (j["type"] == "cmd.result") {
+      auto cmdId = j["data"]["cmd_id"];
+      if (cmdId.is_string()) {
+        auto p = pendingCommands.find(cmdId.get<std::string>());
+        if (p != pendingCommands.end()) {
+          ++sum.results;
+          if (j["data"]["status"] == "rejected") ++sum.resultsRejected;
+          sum.commandLatencyMs.push_back(std::chrono::duration<double, std::milli>(now - p->second).count());
+          pendingCommands.erase(p);
+        }
+      }
+    } else if (j["type"] == "cmd.invalid") {
+      ++sum.invalids;
+    }
+  }
+
+  void publishAck(int64_t n) {
+    try {
+      client->publish(prefix + "ack", "{\"v\":1,\"acked_through\":" + std::to_string(n) + "}", 1, false);
+    } catch (const mqtt::exception&) {
+      // Not connected: the agent resends after its ack timeout and we ack again.
+    }
+  }
+
+  void ackLoop() {
+    std::deque<std::pair<Clock::time_point, int64_t>> due;
+    auto lastAck = Clock::now() - opt.ackInterval;
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    while (!stopping) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      auto now = Clock::now();
+      {
+        std::lock_guard lock(mutex);
+        if (needAck && sum.contiguousThrough > 0 && now - lastAck >= opt.ackInterval) {
+          needAck = false;
+          lastAck = now;
+          due.emplace_back(now + opt.ackDelay, sum.contiguousThrough);
+        }
+      }
+      while (!due.empty() && due.front().first <= now) {
+        int64_t n = due.front().second;
+        due.pop_front();
+        bool lost, dup;
+        {
+          std::lock_guard lock(mutex);
+          lost = coin(rng) < opt.ackLoss;
+          dup = !lost && coin(rng) < opt.ackDup;
+          if (lost) ++sum.acksLost;
+          else ++sum.acksSent;
+          if (dup) ++sum.acksDuplicated;
+        }
+        if (lost) continue;
+        publishAck(n);
+        if (dup) publishAck(n);
+      }
+    }
+  }
+};
+
+OmsSim::OmsSim(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+OmsSim::~OmsSim() {
+  impl_->stopping = true;
+  if (impl_->acker.joinable()) impl_->acker.join();
+  try {
+    if (impl_->client->is_connected()) impl_->client->disconnect()->wait_for(std::chrono::seconds(2));
+  } catch (...) {
+  }
+}
+
+Result<std::unique_ptr<OmsSim>> OmsSim::connect(const OmsSimOptions& o) {
+  auto impl = std::make_unique<Impl>();
+  impl->opt = o;
+  impl->prefix = "wh/v1/" + o.site + "/" + o.agent + "/";
+  impl->rng.seed(o.seed);
+  try {
+    impl->client = std::make_unique<mqtt::async_client>(
+        o.url, o.clientId, mqtt::create_options(o.mqttVersion >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1), nullptr);
+    impl->client->set_callback(*impl);
+    mqtt::connect_options opts;
+    if (o.mqttVersion >= 5) {
+      opts.set_mqtt_version(MQTTVERSION_5);
+      opts.set_clean_session(false);
+      opts.set_clean_start(true);
+    } else {
+      opts.set_mqtt_version(MQTTVERSION_3_1_1);
+    }
+    opts.set_keep_alive_interval(10);
+    opts.set_connect_timeout(5);
+    opts.set_max_inflight(1000);
+    if (!o.username.empty()) opts.set_user_name(o.username);
+    if (!o.password.empty()) opts.set_password(o.password);
+    if (o.url.rfind("ssl://", 0) == 0) {
+      mqtt::ssl_options ssl;
+      if (!o.caFile.empty()) ssl.set_trust_store(o.caFile);
+      if (!o.certFile.empty()) ssl.set_key_store(o.certFile);
+      if (!o.keyFile.empty()) ssl.set_private_key(o.keyFile);
+      opts.set_ssl(ssl);
+    }
+    impl->client->connect(opts)->wait_for(std::chrono::seconds(10));
+    if (!impl->client->is_connected()) return fail(ErrorCode::kDisconnected, "cannot connect to " + o.url);
+    impl->client->subscribe(impl->prefix + "evt", 1)->wait_for(std::chrono::seconds(5));
+    impl->client->subscribe(impl->prefix + "state", 1)->wait_for(std::chrono::seconds(5));
+  } catch (const mqtt::exception& e) {
+    return fail(ErrorCode::kDisconnected, "cannot connect to " + o.url + ": " + e.what());
+  }
+  if (o.ack) {
+    auto* raw = impl.get();
+    impl->acker = std::thread([raw] { raw->ackLoop(); });
+  }
+  return std::unique_ptr<OmsSim>(new OmsSim(std::move(impl)));
+}
+
+Status OmsSim::sendCommand(const std::string& cmdId, const std::string& payload) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->pendingCommands[cmdId] = Clock::now();
+    ++impl_->sum.commandsSent;
+  }
+  try {
+    impl_->client->publish(impl_->prefix + "cmd", payload, 1, false)->wait_for(std::chrono::seconds(10));
+  } catch (const mqtt::exception& e) {
+    return fail(ErrorCode::kDisconnected, std::string("publish command: ") + e.what());
+  }
+  return ok();
+}
+
+Status OmsSim::sendAck(int64_t ackedThrough) {
+  impl_->publishAck(ackedThrough);
+  return ok();
+}
+
+OmsSimSummary OmsSim::summary() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->sum;
+}
+
+bool OmsSim::waitFor(const std::function<bool(const OmsSimSummary&)>& pred, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->cv.wait_for(lock, timeout, [&] { return pred(impl_->sum); });
+}
+
+bool OmsSim::connected() const { return impl_->client->is_connected(); }
+
+std::string generateWave(const std::string& cmdId, const std::string& waveId, int revision, int tasks) {
+  Json j;
+  j["v"] = 1;
+  j["cmd_id"] = cmdId;
+  j["type"] = "wave.assign";
+  j["sent_at"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  j["wave_id"] = waveId;
+  j["revision"] = revision;
+  auto arr = Json::array();
+  for (int i = 0; i < tasks; ++i) {
+    std::string n = std::to_string(i + 1);
+    arr.push_back({{"task_id", waveId + "-T" + n},
+                   {"kind", "pick"},
+                   {"order_id", waveId + "-O" + std::to_string(i / 5 + 1)},
+                   {"station", "cart" + std::to_string(i % 4 + 1)},
+                   {"bin", "A-" + std::to_string(i % 40 + 1) + "-" + std::to_string(i % 7 + 1)},
+                   {"sku", "SKU-" + n},
+                   {"gtin", "09506000134352"},
+                   {"description", "Item " + n},
+                   {"qty", i % 3 + 1},
+                   {"sequence", i + 1}});
+  }
+  j["tasks"] = std::move(arr);
+  return j.dump();
+}
+
+}  // namespace floorlink::omssim
