@@ -54,9 +54,20 @@ PrintServiceOptions PrintServiceOptions::from(const config::Config& config) {
 PrintService::PrintService(EventLoop& loop, JobStore& store, const TemplateLibrary& templates, const Clock& clock,
                            Logger logger, PrintServiceOptions options)
     : loop_(loop), store_(store), templates_(templates), clock_(clock), logger_(std::move(logger)),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  // Uncertain and forgotten queued jobs must not linger for ever: check hourly.
+  expiryTimer_ = loop_.addTimer(
+      std::chrono::hours(1),
+      [this] {
+        if (auto n = expireOld(); !n) logger_.warn("print job expiry failed: {}", n.error().describe());
+      },
+      std::chrono::hours(1));
+}
 
-PrintService::~PrintService() { *alive_ = false; }
+PrintService::~PrintService() {
+  *alive_ = false;
+  loop_.cancelTimer(expiryTimer_);
+}
 
 void PrintService::addPrinter(LabelPrinter& printer) { printers_[printer.id()] = &printer; }
 
@@ -177,6 +188,8 @@ void PrintService::submit(const LabelRequest& request, JobCallback done) {
   LabelPrinter* p = printer(request.printer);
   if (!p) {
     problem = "no printer '" + request.printer + "' is configured";
+  } else if (p->status().state == PrinterState::kOffline && p->status().dotsPerMm == 0) {
+    problem = "printer '" + request.printer + "' is offline (" + p->status().reason + "); nothing was printed";
   } else {
     auto label = render(request, p->status().dotsPerMm, true);
     if (!label) {

@@ -125,6 +125,7 @@ class PrintService {
   std::map<std::string, std::deque<Pending>, std::less<>> queues_;
   std::map<std::string, bool, std::less<>> printing_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  EventLoop::TimerId expiryTimer_ = 0;
 };
 
 }  // namespace floorlink::printers

@@ -148,6 +148,20 @@ TEST_F(PrintServiceTest, MissingFieldAndUnknownTemplateOrPrinterFailTheJob) {
   EXPECT_TRUE(fake->formats().empty());
 }
 
+TEST_F(PrintServiceTest, OfflinePrinterFailsTheJobWithoutPrinting) {
+  auto p2 = createLabelPrinter(*loop, testing::printerConfig("tcp://127.0.0.1:1", "lp2"), Logger(), fastOptions());
+  ASSERT_TRUE(p2);
+  ASSERT_TRUE((*p2)->start(nullptr));
+  ASSERT_TRUE(runUntil(*loop, [&] { return (*p2)->status().reason.find("refused") != std::string::npos; }));
+  service->addPrinter(**p2);
+  auto r = request();
+  r.printer = "lp2";
+  auto job = submitAndWait(r);
+  EXPECT_EQ(job.state, JobState::kFailed);
+  EXPECT_NE(job.detail.find("offline"), std::string::npos) << job.detail;
+  EXPECT_TRUE(fake->formats().empty());
+}
+
 TEST_F(PrintServiceTest, PrinterFaultsReachTheJob) {
   fake->setPaperOut(true);
   auto job = submitAndWait(request());

@@ -46,7 +46,9 @@ class PrinterTest : public ::testing::Test {
     EXPECT_TRUE(p) << (p ? "" : p.error().describe());
     auto printer = std::move(*p);
     EXPECT_TRUE(printer->start([this](const PrinterStatus& s) { statuses.push_back(s); }));
-    if (waitOk) EXPECT_TRUE(runUntil(*loop, [&] { return printer->status().state == PrinterState::kOk; }));
+    if (waitOk) {
+      EXPECT_TRUE(runUntil(*loop, [&] { return printer->status().state == PrinterState::kOk; }));
+    }
     return printer;
   }
 
