@@ -9,21 +9,13 @@
 //       transport's onData (scale_loopback_frame_ms)
 // Prints a table and writes [{"name","value","unit","baseline","ratio"}] to
 // $FLOORLINK_BENCH_OUT/scales.json (current directory when unset).
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "config/loader.h"
@@ -32,6 +24,7 @@
 #include "drivers/scale/scale.h"
 #include "drivers/transport.h"
 #include "tests/scales/scale_emulators.h"
+#include "tests/scales/tcp_scale_server.h"
 
 namespace {
 
@@ -98,86 +91,6 @@ std::vector<Figure> parseFigures() {
   return out;
 }
 
-// An MT-SICS scale on a loopback TCP port, answering from its own thread.
-class TcpScale {
- public:
-  TcpScale() {
-    listen_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_, 4);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~TcpScale() {
-    stop_ = true;
-    ::shutdown(listen_, SHUT_RDWR);
-    if (conn_ >= 0) ::shutdown(conn_, SHUT_RDWR);
-    thread_.join();
-    ::close(listen_);
-    if (conn_ >= 0) ::close(conn_);
-  }
-  uint16_t port() const { return port_; }
-
-  void set(int64_t grams, bool motion) {
-    std::lock_guard lock(mutex_);
-    emulator_.state.grams = grams;
-    emulator_.state.motion = motion;
-  }
-  // When the last frame sent at or before `t` left the scale.
-  Clock::time_point lastSentBefore(Clock::time_point t) {
-    std::lock_guard lock(mutex_);
-    Clock::time_point best{};
-    for (auto s : sent_) {
-      if (s <= t && s > best) best = s;
-    }
-    return best;
-  }
-
- private:
-  void serve() {
-    while (!stop_) {
-      int c = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) return;
-      int one = 1;
-      ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      conn_ = c;
-      char buf[256];
-      for (;;) {
-        ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        std::string answer;
-        {
-          std::lock_guard lock(mutex_);
-          answer = emulator_.feed(std::string_view(buf, static_cast<size_t>(n)));
-        }
-        if (answer.empty()) continue;
-        auto now = Clock::now();
-        {
-          std::lock_guard lock(mutex_);
-          sent_.push_back(now);
-        }
-        if (::send(c, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
-      }
-      ::close(c);
-      conn_ = -1;
-    }
-  }
-
-  int listen_ = -1;
-  std::atomic<int> conn_{-1};
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::mutex mutex_;
-  testing::MtSicsEmulator emulator_;
-  std::vector<Clock::time_point> sent_;
-};
-
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -196,7 +109,7 @@ bool runUntil(EventLoop& loop, const std::function<bool()>& done) {
 
 std::vector<Figure> settleFigures() {
   constexpr int kRounds = 60;
-  TcpScale scale;
+  testing::TcpScaleServer scale;
   auto loop = EventLoop::create().value();
   auto address = config::parseAddress(fmt::format("tcp://127.0.0.1:{}", scale.port())).value();
 

@@ -3,7 +3,9 @@
 // replug, zero and tare, live readings, and option validation.
 #include <gtest/gtest.h>
 
+#include "config/loader.h"
 #include "tests/scales/fake_transport.h"
+#include "tests/scales/tcp_scale_server.h"
 #include "tests/scales/scale_test_support.h"
 
 namespace floorlink::testing {
@@ -273,6 +275,23 @@ TEST(MtSicsScale, StopCancelsPendingWork) {
   EXPECT_EQ(rig.scale->status().detail, "stopped");
 }
 
+TEST(MtSicsScale, WindowModeAndConcurrentWeighs) {
+  MtSicsEmulator emu;
+  emu.state.grams = 640;
+  emu.state.motion = true;
+  Rig rig("mt-sics", &emu, {{"stable_window_ms", "100"}});
+  WeighResult a, b;
+  rig.scale->weigh(a.callback());
+  rig.scale->weigh(b.callback());
+  rig.after(milliseconds{50}, [&] { emu.state.motion = false; });
+  ASSERT_TRUE(runUntil(*rig.loop, [&] { return a.result.has_value() && b.result.has_value(); }));
+  ASSERT_TRUE(a.result->has_value()) << a.result->error().describe();
+  ASSERT_TRUE(b.result->has_value());
+  EXPECT_EQ((*a.result)->grams, 640);
+  EXPECT_EQ((*b.result)->grams, 640);
+  EXPECT_GE((*a.result)->stableFor, milliseconds{100});
+}
+
 // ---------------------------------------------------------------- Toledo 8217
 
 TEST(Toledo8217Scale, MotionThenSettleInKilograms) {
@@ -456,6 +475,36 @@ TEST(ContinuousScale, SilenceAndGarbage) {
     return rig.scale->status().detail.find("does not match the frame pattern") != std::string::npos;
   }));
   EXPECT_NE(rig.scale->status().detail.find("does not match the frame pattern"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- over TCP
+
+TEST(MtSicsScaleOverTcp, RealTransportSettleCutAndReconnect) {
+  TcpScaleServer server;
+  server.set(2750, true);
+  auto loop = EventLoop::create().value();
+  auto cfg = scaleConfig("mt-sics", {{"poll_interval_ms", "20"}, {"answer_timeout_ms", "200"}});
+  cfg.address = config::parseAddress("tcp://127.0.0.1:" + std::to_string(server.port())).value();
+  auto transport = drivers::createTransport(*loop, cfg.address).value();
+  auto scale = drivers::createScale(*loop, cfg, std::move(transport)).value();
+  scale->start();
+  WeighResult w;
+  scale->weigh(w.callback());
+  loop->addTimer(milliseconds{100}, [&] { server.set(2750, false); });
+  ASSERT_TRUE(runUntil(*loop, [&] { return w.result.has_value(); }));
+  ASSERT_TRUE(w.result->has_value()) << w.result->error().describe();
+  EXPECT_EQ((*w.result)->grams, 2750);
+  EXPECT_EQ(scale->describe(), "mt-sics over tcp://127.0.0.1:" + std::to_string(server.port()));
+  server.dropConnection();
+  ASSERT_TRUE(runUntil(*loop, [&] { return scale->status().state == DeviceState::kOffline; }));
+  EXPECT_NE(scale->status().detail.find("disconnected"), std::string::npos) << scale->status().detail;
+  ASSERT_TRUE(runUntil(*loop, [&] { return scale->status().state == DeviceState::kOk; }));  // reconnected
+  server.set(3100, false);
+  WeighResult again;
+  scale->weigh(again.callback());
+  ASSERT_TRUE(runUntil(*loop, [&] { return again.result.has_value() && again.result->has_value() &&
+                                           (*again.result)->grams == 3100; }))
+      << (again.result && !again.result->has_value() ? again.result->error().describe() : "");
 }
 
 // ---------------------------------------------------------------- factory
