@@ -389,6 +389,16 @@ class NciScale final : public ScaleDriver {
 };
 
 // ---------------------------------------------------------------- HID POS
+// 455 and -1 -> "45.5"; 12 and 2 -> "1200".
+std::string scaledText(uint16_t value, int exponent) {
+  std::string digits = std::to_string(value);
+  if (exponent >= 0) return digits + std::string(static_cast<size_t>(exponent), '0');
+  auto places = static_cast<size_t>(-exponent);
+  if (digits.size() <= places) digits.insert(0, places - digits.size() + 1, '0');
+  digits.insert(digits.size() - places, ".");
+  return digits;
+}
+
 class HidPosScale final : public ScaleDriver {
  public:
   HidPosScale(ScaleSetup s, HidScaleQuirk quirk)
@@ -427,7 +437,7 @@ class HidPosScale final : public ScaleDriver {
       case 12: rd.unit = WeightUnit::kPound; break;
       default: rd.unit = WeightUnit::kGram; break;
     }
-    rd.displayed = fmt::format("{}e{} {}", report->rawWeight, report->exponent, toString(rd.unit));
+    rd.displayed = scaledText(report->rawWeight, report->exponent) + " " + std::string(toString(rd.unit));
     switch (report->status) {
       case HidScaleStatus::kStableAtZero:
       case HidScaleStatus::kWeightStable: rd.status = WeightStatus::kStable; break;

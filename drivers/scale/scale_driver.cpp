@@ -73,11 +73,11 @@ void ScaleDriver::postCallback(std::function<void()> fn) {
   });
 }
 
-void ScaleDriver::setStatus(DeviceState state, std::string detail) {
+void ScaleDriver::setStatus(DeviceState state, std::string detail, bool routine) {
   if (status_.state == state && status_.detail == detail) return;
   status_ = DeviceStatus{state, std::move(detail)};
   LogFields fields = scaleLogFields(id_);
-  if (state == DeviceState::kOk) {
+  if (state == DeviceState::kOk || routine) {
     logger_.info(fields, "scale {}: {}", id_, status_.detail);
   } else {
     logger_.warn(fields, "scale {} {}: {}", id_, toString(state), status_.detail);
@@ -98,7 +98,7 @@ void ScaleDriver::start() {
   } else if (linkUp_) {
     beginSession();
   } else {
-    setStatus(DeviceState::kOffline, "waiting for the device to connect");
+    setStatus(DeviceState::kOffline, "waiting for the device to connect", true);
   }
 }
 
@@ -118,7 +118,7 @@ void ScaleDriver::stop() {
   if (!alive.lock()) return;
   tracker_.reset();
   hasReading_ = false;
-  setStatus(DeviceState::kOffline, "stopped");
+  setStatus(DeviceState::kOffline, "stopped", true);
 }
 
 void ScaleDriver::cancelSessionTimers() {
@@ -162,7 +162,7 @@ void ScaleDriver::openTransport() {
     return;
   }
   writer_ = [this](std::span<const uint8_t> bytes) { return transport_->write(bytes); };
-  setStatus(DeviceState::kOffline, "opening " + transport_->describe());
+  setStatus(DeviceState::kOffline, "opening " + transport_->describe(), true);
 }
 
 void ScaleDriver::linkUp() {
@@ -198,8 +198,9 @@ void ScaleDriver::beginSession() {
   std::weak_ptr<int> alive = alive_;
   logger_.info(scaleLogFields(id_), "scale {}: connected, {}", id_, describe());
   lastFrameAt_ = Clock::now();
-  setStatus(DeviceState::kOffline, "connected to " + (transport_ ? transport_->describe() : where_) +
-                                       ", waiting for the scale to answer");
+  setStatus(DeviceState::kOffline,
+            "connected to " + (transport_ ? transport_->describe() : where_) + ", waiting for the scale to answer",
+            true);
   if (!alive.lock() || !linkUp_) return;
   if (requestBytes(Request::kPoll)) {
     pollTimer_ = loop_.addTimer(options_.pollInterval, [this] { pollTick(); }, options_.pollInterval);

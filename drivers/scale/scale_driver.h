@@ -119,7 +119,8 @@ class ScaleDriver : public Scale {
   void failAll(const Error& error);
   void deliverWeighs(const StabilityTracker::Outcome& outcome);
   void weighTimedOut(uint64_t key);
-  void setStatus(DeviceState state, std::string detail);
+  // `routine` states (connecting, stopped) are logged at info, not warn.
+  void setStatus(DeviceState state, std::string detail, bool routine = false);
   void cancelTimers();
   void cancelSessionTimers();
   void postCallback(std::function<void()> fn);

@@ -275,6 +275,7 @@ TEST(HidPosScaleUmockdev, DymoM25ReportStreamThroughLibusb) {
   ASSERT_TRUE(w.result->has_value()) << w.result->error().describe();
   EXPECT_EQ((*w.result)->grams, 1290);  // 45.5 oz = 1289.90 g
   EXPECT_EQ((*w.result)->unit, drivers::WeightUnit::kOunce);
+  EXPECT_EQ((*w.result)->displayed, "45.5 oz");
   EXPECT_EQ(seen[0].status, drivers::WeightStatus::kStable);
   EXPECT_EQ(seen[1].status, drivers::WeightStatus::kMotion);
 
