@@ -301,25 +301,34 @@ std::optional<Result<std::string>> ScanFramer::flush() {
   return finish(std::move(frame));
 }
 
-std::optional<Result<std::string>> HidPosReportDecoder::feed(std::span<const uint8_t> r) {
-  if (r.size() < 6) return fail(ErrorCode::kParse, "HID POS report of " + std::to_string(r.size()) + " bytes is too short");
-  if (r[0] != reportId_) return std::nullopt;  // other reports (status, feature echo): not scan data
-  size_t len = r[1];
-  size_t avail = r.size() - 6;  // id, length, 3 symbology bytes, continuation flag
+std::optional<Result<std::string>> HidPosReportDecoder::feed(std::span<const uint8_t> report) {
+  // Devices without report ids (reportId_ 0) send the same layout without
+  // the id byte.
+  std::span<const uint8_t> r = report;
+  if (reportId_ != 0) {
+    if (r.empty() || r[0] != reportId_) return std::nullopt;  // status or other reports: not scan data
+    r = r.subspan(1);
+  }
+  if (r.size() < 5) {
+    return fail(ErrorCode::kParse, "HID POS report of " + std::to_string(report.size()) + " bytes is too short");
+  }
+  size_t len = r[0];
+  size_t avail = r.size() - 5;  // length, 3 symbology bytes, continuation flag
   if (len > avail) {
+    pending_.clear();
     return fail(ErrorCode::kParse, "HID POS report says " + std::to_string(len) + " data bytes, carries at most " +
                                        std::to_string(avail));
   }
   if (pending_.empty()) {
-    if (r[2] == ']') {
-      pending_.assign(reinterpret_cast<const char*>(&r[2]), 3);
-    } else if (r[2] != 0) {
+    if (r[1] == ']') {
+      pending_.assign(reinterpret_cast<const char*>(&r[1]), 3);
+    } else if (r[1] != 0) {
       pending_ = "]";
-      pending_.push_back(static_cast<char>(r[2]));
-      if (r[3] != 0) pending_.push_back(static_cast<char>(r[3]));
+      pending_.push_back(static_cast<char>(r[1]));
+      if (r[2] != 0) pending_.push_back(static_cast<char>(r[2]));
     }
   }
-  pending_.append(reinterpret_cast<const char*>(&r[5]), len);
+  pending_.append(reinterpret_cast<const char*>(&r[4]), len);
   if (pending_.size() > 8192) {
     pending_.clear();
     return fail(ErrorCode::kParse, "HID POS scan longer than 8192 bytes; dropped");

@@ -126,6 +126,7 @@ class ScanFramer {
 // whose bit 0 says more reports follow. Several reports make one frame.
 class HidPosReportDecoder {
  public:
+  // reportId 0: the device uses no report ids (no id byte in front).
   explicit HidPosReportDecoder(uint8_t reportId = 0x02) : reportId_(reportId) {}
   // A complete frame when the last report of a read arrives.
   std::optional<Result<std::string>> feed(std::span<const uint8_t> report);

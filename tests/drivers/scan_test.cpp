@@ -226,7 +226,14 @@ TEST(HidPosReportDecoder, SingleAndContinuedReports) {
   auto bad = d.feed(r);
   ASSERT_TRUE(bad);
   EXPECT_FALSE(*bad);
-  EXPECT_TRUE(d.feed(std::vector<uint8_t>{2, 0}).has_value());
+  EXPECT_TRUE(d.feed(std::vector<uint8_t>{2, 0}).has_value());  // too short: an error
+  EXPECT_FALSE(d.feed(std::vector<uint8_t>{7}).has_value());    // short report of another id: ignored
+
+  HidPosReportDecoder noIds(0);  // device without report ids
+  std::vector<uint8_t> plain = {4, 0, 0, 0, 'T', 'O', 'T', 'E', 0};
+  auto f = noIds.feed(plain);
+  ASSERT_TRUE(f && *f);
+  EXPECT_EQ(**f, "TOTE");
 }
 
 }  // namespace
