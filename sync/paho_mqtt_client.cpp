@@ -34,21 +34,24 @@ struct Gate {
 
 std::string describeFailure(int rc, int reason) {
   std::string text;
+  // With MQTT 5 Paho reports the broker's reason code either as the reason
+  // or as the return code itself.
+  if ((reason < 0x80 || reason == 255) && rc >= 0x80 && rc < 0xff) reason = rc;
   // CONNACK return codes of MQTT 3.1.1 arrive as the Paho return code.
   switch (rc) {
     case 1: text = "broker refused the protocol version"; break;
     case 2: text = "broker rejected the client id"; break;
     case 3: text = "broker unavailable"; break;
     case 4: text = "bad user name or password: check mqtt.username and mqtt.password"; break;
-    case 5: text = "not authorised: check the broker ACL and credentials"; break;
+    case 5: text = "not authorised: check mqtt.username, mqtt.password and the broker ACL"; break;
     case MQTTASYNC_FAILURE: text = "connection failed (broker unreachable or refused the link)"; break;
-    default: text = mqtt::exception::error_str(rc); break;
+    default: text = rc >= 0x80 ? std::string() : mqtt::exception::error_str(rc); break;
   }
   switch (reason) {
     case 0x84: text = "broker refused the protocol version"; break;
     case 0x85: text = "broker rejected the client id"; break;
     case 0x86: text = "bad user name or password: check mqtt.username and mqtt.password"; break;
-    case 0x87: text = "not authorised: check the broker ACL and credentials"; break;
+    case 0x87: text = "not authorised: check mqtt.username, mqtt.password and the broker ACL"; break;
     case 0x88: text = "broker unavailable"; break;
     default: break;
   }

@@ -149,7 +149,8 @@ class MqttSync final : public Sync {
     h.published = [this](uint64_t id, bool ok, const std::string& err) { onPublished(id, ok, err); };
     h.subscribed = [this](bool ok, const std::string& err) {
       if (!ok) {
-        setError(err + " (check the broker ACL allows " + prefix_ + "cmd and " + prefix_ + "ack)");
+        refusal_ = err + " (check the broker ACL allows " + prefix_ + "cmd and " + prefix_ + "ack)";
+        setError(refusal_);
         log_.error("{}", lastError_);
       }
     };
@@ -224,6 +225,7 @@ class MqttSync final : public Sync {
     ++counters_.connects;
     if (counters_.connects > 1) ++counters_.reconnects;
     failuresInRow_ = 0;
+    refusal_.clear();
     backoffAttempt_ = 0;
     auto stats = port_.outboxStats();
     ackedThrough_ = stats ? stats->ackedThrough : ackedThrough_;
@@ -244,7 +246,12 @@ class MqttSync final : public Sync {
     if (phase_ != Phase::kConnected && phase_ != Phase::kConnecting) return;
     bool wasConnected = phase_ == Phase::kConnected;
     retireClient();
-    setError("connection to " + redactUrl(mqtt_.url) + " lost: " + cause);
+    std::string text = "connection to " + redactUrl(mqtt_.url) + " lost: " + cause;
+    // A broker may drop a client whose publish it refused (mosquitto does for
+    // MQTT 5): say what was refused, that is what needs fixing.
+    if (!refusal_.empty()) text += "; before that the broker refused: " + refusal_;
+    refusal_.clear();
+    setError(text);
     if (wasConnected) {
       log_.warn("{}; working offline, reconnecting", lastError_);
     }
@@ -405,7 +412,10 @@ class MqttSync final : public Sync {
 
   void onPublished(uint64_t id, bool success, const std::string& error) {
     if (statePublishes_.erase(id)) {
-      if (!success) log_.warn("state publish failed: {}", error);
+      if (!success) {
+        refusal_ = "publish to " + stateTopic_ + ": " + error;
+        log_.warn("state publish failed: {}", error);
+      }
       return;
     }
     auto it = inflight_.find(id);
@@ -414,6 +424,7 @@ class MqttSync final : public Sync {
       ++counters_.eventsPubacked;
     } else {
       // Refused by the broker (ACL?): the ack timeout sends it again.
+      refusal_ = "publish to " + evtTopic_ + ": " + error;
       log_.warn("publish of event seq {} failed: {}", it->second, error);
     }
     inflight_.erase(it);
@@ -485,6 +496,7 @@ class MqttSync final : public Sync {
   std::optional<EventLoop::TimerId> retryTimer_;
   SteadyTime retryAt_{};
   std::string pendingDetail_;
+  std::string refusal_;  // what the broker refused on this connection
 
   int64_t lastSent_ = 0;
   int64_t highestSent_ = 0;

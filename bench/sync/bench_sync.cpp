@@ -1,0 +1,332 @@
+// bench_sync: the agent's MQTT sync against a loopback mosquitto, with the
+// real SQLite task store (agent/store) behind it.
+//
+//   backlog_drain_events_per_s  100,000 unacked events drained to the OMS
+//                               simulator (acking), vs a bare Paho async client
+//                               publishing the same payloads at QoS 1 with the
+//                               same in-flight window, in the same run.
+//   cmd_to_result_ms_p50/p99    a 1,000-task wave.assign, from the OMS
+//                               publishing it to the OMS receiving cmd.result;
+//                               baseline: the same round trip for a command
+//                               that stores nothing but its answer (task.cancel
+//                               of an unknown task).
+//   rss_at_100k_backlog_mib     process RSS while the agent holds 100,000
+//                               unacked events and has sent them all once;
+//                               baseline: RSS before the store was opened.
+//
+// Prints a table and writes $FLOORLINK_BENCH_OUT/sync.json (default: .).
+#include <fmt/format.h>
+#include <mqtt/async_client.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/store/task_store.h"
+#include "core/clock.h"
+#include "core/event_loop.h"
+#include "sync/sync.h"
+#include "tests/support/mosquitto_broker.h"
+#include "tools/oms_sim/oms_sim.h"
+
+namespace fl = floorlink;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kBacklog = 100'000;
+constexpr int kWindow = 64;
+constexpr int kWaveTasks = 1000;
+constexpr int kLatencyRounds = 30;
+
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  double baseline;
+};
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "bench_sync: %s\n", what.c_str());
+  std::exit(1);
+}
+
+double rssMib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+// The agent's loop on its own thread; call() runs code on it and waits.
+class LoopThread {
+ public:
+  LoopThread() : loop_(std::move(*fl::EventLoop::create())) {
+    thread_ = std::thread([this] { (void)loop_->run(); });
+  }
+  ~LoopThread() {
+    loop_->stop();
+    thread_.join();
+  }
+  fl::EventLoop& loop() { return *loop_; }
+  template <class F>
+  auto call(F&& f) {
+    using R = std::invoke_result_t<F>;
+    std::packaged_task<R()> task(std::forward<F>(f));
+    auto fut = task.get_future();
+    loop_->post([&task] { task(); });
+    return fut.get();
+  }
+
+ private:
+  std::unique_ptr<fl::EventLoop> loop_;
+  std::thread thread_;
+};
+
+fl::config::Config agentConfig(const std::string& url) {
+  fl::config::Config c;
+  c.agent.site = "dc1";
+  c.agent.id = "pc7";
+  c.mqtt.url = url;
+  c.mqtt.inflight = kWindow;
+  c.mqtt.keepalive = 10s;
+  c.mqtt.ackTimeout = 60s;  // no timeout resends during the measurement
+  c.mqtt.stateInterval = 600s;
+  c.mqtt.backoffMin = 100ms;
+  c.mqtt.backoffMax = 1000ms;
+  return c;
+}
+
+void fillBacklog(fl::agent::TaskStore& store) {
+  // Realistic event size: a pick.confirmed with its data.
+  int done = 0;
+  while (done < kBacklog) {
+    auto tx = store.begin();
+    if (!tx) die("begin: " + tx.error().describe());
+    for (int i = 0; i < 5000 && done < kBacklog; ++i, ++done) {
+      fl::sync::EventDraft d;
+      d.type = "pick.confirmed";
+      d.occurredAt = 1763780000000 + done;
+      d.station = "cart" + std::to_string(done % 4 + 1);
+      d.taskId = "W1-T" + std::to_string(done + 1);
+      d.waveId = "W1";
+      d.dataJson = R"({"bin":"A-01-02","sku":"SKU-)" + std::to_string(done % 977) +
+                   R"(","gtin":"09506000134352","qty":2,"lot":"L2311","expiry":"2027-01-31"})";
+      if (auto r = tx->appendEvent(d); !r) die("appendEvent: " + r.error().describe());
+    }
+    if (auto r = tx->commit(); !r) die("commit: " + r.error().describe());
+  }
+}
+
+// Baseline: a bare Paho async client, QoS 1, at most kWindow unacknowledged.
+double bareDrain(const std::string& url, const std::vector<std::string>& payloads) {
+  fl::omssim::OmsSimOptions so;
+  so.url = url;
+  so.agent = "base";
+  so.clientId = "oms-sim-baseline";
+  // Same event ids as the agent's would be "dc1/pc7/N": the sim checks them, so relabel.
+  auto sim = fl::omssim::OmsSim::connect(so);
+  if (!sim) die(sim.error().describe());
+  mqtt::async_client client(url, "bare-paho", mqtt::create_options(MQTTVERSION_5), nullptr);
+  mqtt::connect_options opts;
+  opts.set_mqtt_version(MQTTVERSION_5);
+  opts.set_clean_session(false);
+  opts.set_clean_start(true);
+  opts.set_max_inflight(kWindow + 16);
+  client.connect(opts)->wait();
+  std::mutex m;
+  std::condition_variable cv;
+  int inflight = 0;
+  struct Listener : mqtt::iaction_listener {
+    std::mutex* m;
+    std::condition_variable* cv;
+    int* inflight;
+    void on_success(const mqtt::token&) override { done(); }
+    void on_failure(const mqtt::token&) override { done(); }
+    void done() {
+      std::lock_guard lock(*m);
+      --*inflight;
+      cv->notify_one();
+    }
+  } listener;
+  listener.m = &m;
+  listener.cv = &cv;
+  listener.inflight = &inflight;
+  auto start = Clock::now();
+  for (const auto& p : payloads) {
+    {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return inflight < kWindow; });
+      ++inflight;
+    }
+    client.publish(mqtt::make_message("wh/v1/dc1/base/evt", p, 1, false), nullptr, listener);
+  }
+  if (!(*sim)->waitFor([](auto& s) { return s.contiguousThrough >= kBacklog; }, 120s)) {
+    die("baseline OMS got " + std::to_string((*sim)->summary().contiguousThrough));
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  {
+    std::unique_lock lock(m);
+    cv.wait_for(lock, 10s, [&] { return inflight == 0; });
+  }
+  client.disconnect()->wait();
+  return kBacklog / secs;
+}
+
+}  // namespace
+
+int main() {
+  std::vector<Figure> figures;
+  double rssBase = rssMib();
+
+  auto broker = fl::testing::MosquittoBroker::start({.persistence = false});
+  if (!broker) die(broker.error().describe());
+  std::string url = (*broker)->url();
+  auto dir = fl::testing::makeTempDir("floorlink-bench-sync");
+  if (!dir) die(dir.error().describe());
+
+  fl::SystemClock clock;
+  LoopThread lt;
+  fl::agent::StoreOptions so;
+  so.path = *dir + "/floorlink.db";
+  so.site = "dc1";
+  so.agentId = "pc7";
+  auto store = lt.call([&] { return fl::agent::TaskStore::open(so, clock); });
+  if (!store) die("store: " + store.error().describe());
+  auto& st = **store;
+  lt.call([&] { fillBacklog(st); });
+
+  // --- RSS while holding the backlog, everything sent once, nothing acked.
+  auto cfg = agentConfig(url);
+  std::unique_ptr<fl::sync::Sync> sync;
+  lt.call([&] {
+    auto s = fl::sync::Sync::create(lt.loop(), cfg, st, fl::Logger());
+    if (!s) die(s.error().describe());
+    sync = std::move(*s);
+    (void)sync->start();
+  });
+  auto deadline = Clock::now() + 120s;
+  while (lt.call([&] { return sync->status().lastSentSeq; }) < kBacklog) {
+    if (Clock::now() > deadline) die("agent did not send the backlog");
+    std::this_thread::sleep_for(20ms);
+  }
+  double rss = rssMib();
+  lt.call([&] { sync.reset(); });
+  figures.push_back({"rss_at_100k_backlog_mib", rss, "MiB", rssBase});
+
+  // --- Drain: the agent reconnects and sends all 100,000 again; the OMS acks.
+  {
+    fl::omssim::OmsSimOptions oo;
+    oo.url = url;
+    auto sim = fl::omssim::OmsSim::connect(oo);
+    if (!sim) die(sim.error().describe());
+    auto start = Clock::now();
+    lt.call([&] {
+      auto s = fl::sync::Sync::create(lt.loop(), cfg, st, fl::Logger());
+      if (!s) die(s.error().describe());
+      sync = std::move(*s);
+      (void)sync->start();
+    });
+    if (!(*sim)->waitFor([](auto& s) { return s.contiguousThrough >= kBacklog; }, 150s)) {
+      die("agent drain stalled at " + std::to_string((*sim)->summary().contiguousThrough));
+    }
+    double agentRate = kBacklog / std::chrono::duration<double>(Clock::now() - start).count();
+    auto sum = (*sim)->summary();
+    if (!sum.checksHold()) die("OMS checks failed:\n" + sum.describe());
+    // Wait for the acks to land so the latency phase starts from an empty outbox.
+    deadline = Clock::now() + 30s;
+    while (lt.call([&] { return st.outboxStats()->ackedThrough; }) < kBacklog && Clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    auto payloads = lt.call([&] { return st.eventsAfter(0, kBacklog); });
+    if (!payloads) die(payloads.error().describe());
+    std::vector<std::string> bytes;
+    bytes.reserve(payloads->size());
+    for (auto& e : *payloads) {
+      // Same size and shape; only the ids name the baseline's topic owner.
+      std::string p = e.payload;
+      auto at = p.find("dc1/pc7/");
+      if (at != std::string::npos) p.replace(at, 8, "dc1/base/");
+      bytes.push_back(std::move(p));
+    }
+    payloads->clear();
+    double bareRate = bareDrain(url, bytes);
+    figures.push_back({"backlog_drain_events_per_s", agentRate, "ev/s", bareRate});
+  }
+
+  // --- Command to result.
+  {
+    fl::omssim::OmsSimOptions oo;
+    oo.url = url;
+    oo.clientId = "oms-sim-latency";
+    auto sim = fl::omssim::OmsSim::connect(oo);
+    if (!sim) die(sim.error().describe());
+    auto run = [&](auto makeCommand) {
+      std::vector<double> ms;
+      for (int i = 0; i < kLatencyRounds; ++i) {
+        auto [id, payload] = makeCommand(i);
+        auto before = (*sim)->summary().results;
+        auto t0 = Clock::now();
+        if (auto s = (*sim)->sendCommand(id, payload); !s) die(s.error().describe());
+        if (!(*sim)->waitFor([&](auto& s) { return s.results > before; }, 30s)) die("no cmd.result for " + id);
+        (void)t0;
+        ms.push_back((*sim)->summary().commandLatencyMs.back());
+      }
+      return ms;
+    };
+    auto waves = run([](int i) {
+      std::string id = "bench-wave-" + std::to_string(i);
+      return std::pair(id, fl::omssim::generateWave(id, "BW" + std::to_string(i), 1, kWaveTasks));
+    });
+    auto trivial = run([](int i) {
+      std::string id = "bench-cancel-" + std::to_string(i);
+      return std::pair(id, R"({"v":1,"cmd_id":")" + id +
+                               R"(","type":"task.cancel","sent_at":1,"task_id":"no-such-task-)" + std::to_string(i) +
+                               "\"}");
+    });
+    figures.push_back({"cmd_to_result_ms_p50", percentile(waves, 0.5), "ms", percentile(trivial, 0.5)});
+    figures.push_back({"cmd_to_result_ms_p99", percentile(waves, 0.99), "ms", percentile(trivial, 0.99)});
+  }
+  lt.call([&] {
+    sync.reset();
+    store->reset();
+  });
+  std::filesystem::remove_all(*dir);
+
+  std::printf("%-36s %12s %-5s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
+  std::string json = "[\n";
+  for (size_t i = 0; i < figures.size(); ++i) {
+    const Figure& f = figures[i];
+    double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
+    std::printf("%-36s %12.3f %-5s %12.3f %8.2f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline, ratio);
+    json += fmt::format(R"(  {{"name": "{}", "value": {:.6f}, "unit": "{}", "baseline": {:.6f}, "ratio": {:.4f}}}{})",
+                        f.name, f.value, f.unit, f.baseline, ratio, i + 1 < figures.size() ? ",\n" : "\n");
+  }
+  json += "]\n";
+  const char* out = std::getenv("FLOORLINK_BENCH_OUT");
+  std::string path = std::string(out && *out ? out : ".") + "/sync.json";
+  std::ofstream f(path);
+  f << json;
+  if (!f) die("cannot write " + path);
+  std::printf("wrote %s\n", path.c_str());
+  return 0;
+}
