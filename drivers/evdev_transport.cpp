@@ -80,8 +80,14 @@ class EvdevTransport final : public Transport {
  private:
   void onEvents(uint32_t events) {
     uint8_t buf[sizeof(input_event) * 64];
+    bool first = true;
     for (;;) {
       ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n == 0 && first && has(events, IoEvent::kRead)) {
+        closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
+        return;
+      }
+      first = false;
       if (n > 0) {
         pending_.insert(pending_.end(), buf, buf + n);
         std::string text;

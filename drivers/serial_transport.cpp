@@ -162,8 +162,15 @@ class SerialTransport final : public Transport {
   void onEvents(uint32_t events) {
     if (has(events, IoEvent::kRead) || has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
       uint8_t buf[512];
+      bool first = true;
       for (;;) {
         ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n == 0 && first && has(events, IoEvent::kRead)) {
+          // Readable but nothing to read: the tty was hung up (adapter gone).
+          closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
+          return;
+        }
+        first = false;
         if (n > 0) {
           auto weak = std::weak_ptr<int>(alive_);
           if (handlers_.onData) handlers_.onData(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
