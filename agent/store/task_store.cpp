@@ -116,30 +116,33 @@ void insertTask(TaskStore::Impl& d, const sync::TaskSpec& t, const std::string& 
       "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
       "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms) "
       "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  std::string_view bin, sku;
+  static const std::string kEmpty;
+  const std::string* bin = &kEmpty;
+  const std::string* sku = &kEmpty;
   int64_t qty = 0;
   std::optional<int64_t> sequence;
   switch (t.kind) {
     case sync::TaskKind::kPick:
-      bin = t.pick.bin;
-      sku = t.pick.sku;
+      bin = &t.pick.bin;
+      sku = &t.pick.sku;
       qty = t.pick.qty;
       sequence = t.pick.sequence;
       break;
     case sync::TaskKind::kPack:
       for (const auto& line : t.pack.lines) qty += line.qty;
-      if (t.pack.lines.size() == 1) sku = t.pack.lines.front().sku;
+      if (t.pack.lines.size() == 1) sku = &t.pack.lines.front().sku;
       break;
     case sync::TaskKind::kShip:
-      bin = t.ship.door;
+      bin = &t.ship.door;
       break;
   }
-  s.bind(1, t.taskId);
-  s.bind(2, waveId);
+  // The spec outlives exec(), so its strings are bound without copies.
+  s.bindNoCopy(1, t.taskId);
+  s.bindNoCopy(2, waveId);
   s.bind(3, static_cast<int64_t>(revision));
-  s.bindNoCopy(4, sync::toString(t.kind).data(), static_cast<int>(sync::toString(t.kind).size()));
-  s.bind(5, t.orderId);
-  s.bind(6, t.station);
+  s.bindNoCopy(4, sync::toString(t.kind).data());  // a NUL-terminated literal
+  s.bindNoCopy(5, t.orderId);
+  s.bindNoCopy(6, t.station);
   s.bind(7, static_cast<int64_t>(priority));
   if (sequence) {
     s.bind(8, static_cast<int64_t>(*sequence));
@@ -147,10 +150,10 @@ void insertTask(TaskStore::Impl& d, const sync::TaskSpec& t, const std::string& 
     s.bind(8);
   }
   s.bind(9, static_cast<int64_t>(sequence.value_or(std::numeric_limits<int64_t>::max())));
-  s.bindNoCopy(10, bin.data(), static_cast<int>(bin.size()));
-  s.bindNoCopy(11, sku.data(), static_cast<int>(sku.size()));
+  s.bindNoCopy(10, *bin);
+  s.bindNoCopy(11, *sku);
   s.bind(12, static_cast<int64_t>(qty));
-  s.bindNoCopy(13, t.json.data(), static_cast<int>(t.json.size()));
+  s.bindNoCopy(13, t.json);
   s.bind(14, static_cast<int64_t>(now));
   s.bind(15, static_cast<int64_t>(now));
   s.exec();
@@ -544,6 +547,28 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, 
     return std::unexpected(detail::translate(e, "preparing the database", options.path));
   }
   return std::unique_ptr<TaskStore>(new TaskStore(std::move(impl)));
+}
+
+Result<StoreInfo> TaskStore::info() {
+  Impl& d = *impl_;
+  try {
+    StoreInfo info;
+    info.path = d.options.path;
+    info.schemaVersion = d.schemaVersion;
+    info.journalMode = d.db->execAndGet("PRAGMA journal_mode").getString();
+    int64_t sync = d.db->execAndGet("PRAGMA synchronous").getInt64();
+    info.synchronous = sync == 2 ? "full" : sync == 1 ? "normal" : sync == 3 ? "extra" : "off";
+    info.foreignKeys = d.db->execAndGet("PRAGMA foreign_keys").getInt64() != 0;
+    info.busyTimeoutMs = d.db->execAndGet("PRAGMA busy_timeout").getInt64();
+    int64_t pageSize = d.db->execAndGet("PRAGMA page_size").getInt64();
+    info.sizeBytes = d.db->execAndGet("PRAGMA page_count").getInt64() * pageSize;
+    if (d.options.maxSizeBytes > 0) {
+      info.maxSizeBytes = d.db->execAndGet("PRAGMA max_page_count").getInt64() * pageSize;
+    }
+    return info;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading database information"));
+  }
 }
 
 const std::filesystem::path& TaskStore::path() const { return impl_->options.path; }

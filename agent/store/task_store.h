@@ -51,6 +51,18 @@ struct CommitNotice {
   std::vector<TaskChange> taskChanges;
 };
 
+// What `floorlinkctl status` / `db info` show about the database.
+struct StoreInfo {
+  std::filesystem::path path;
+  int schemaVersion = 0;
+  std::string journalMode;  // "wal"
+  std::string synchronous;  // "full" | "normal"
+  bool foreignKeys = false;
+  int64_t busyTimeoutMs = 0;
+  int64_t sizeBytes = 0;    // main file (the -wal is extra)
+  int64_t maxSizeBytes = 0; // 0: no limit besides the disk
+};
+
 struct PruneReport {
   int64_t eventsPruned = 0;
 };
@@ -106,6 +118,7 @@ class TaskStore final : public sync::AgentPort {
   // Device states for health(); the agent wires its device manager here.
   void setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source);
 
+  Result<StoreInfo> info();
   const std::filesystem::path& path() const;
   int schemaVersion() const;
 

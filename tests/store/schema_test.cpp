@@ -1,0 +1,156 @@
+// Schema, pragmas and forward-only migrations from every past version.
+#include <gtest/gtest.h>
+
+#include "agent/store/schema.h"
+#include "store_test_support.h"
+
+namespace floorlink::agent::testing {
+namespace {
+
+using Schema = StoreTest;
+
+// A database as an older agent left it: migrations 1..version and some rows.
+void createAtVersion(const std::filesystem::path& path, int version) {
+  SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec("PRAGMA journal_mode = WAL");
+  for (const Migration& m : migrations()) {
+    if (m.version > version) break;
+    db.exec(std::string(m.sql));
+    db.exec("INSERT OR REPLACE INTO schema_version (id, version) VALUES (1, " + std::to_string(m.version) + ")");
+  }
+  if (version >= 1) {
+    db.exec("INSERT INTO waves VALUES ('W-old', 1, 3, 'open', 'c-old', 2, 1, 1)");
+    db.exec("INSERT INTO tasks (task_id, wave_id, revision, kind, station, state, priority, seq_key, "
+            "spec_json, created_ms, updated_ms) VALUES "
+            "('T-old1', 'W-old', 1, 'pick', 'cart1', 'pending', 3, 5, '{}', 1, 1), "
+            "('T-old2', 'W-old', 1, 'pick', 'cart1', 'done', 3, 6, '{}', 1, 1)");
+    db.exec("INSERT INTO commands VALUES ('c-old', 'wave.assign', 'accepted', '[]', '[]', 'W-old', '', 1, 1)");
+    db.exec("INSERT INTO events (seq, type, payload, created_ms) VALUES "
+            "(1, 'cmd.result', '{\"seq\":1}', 1), (2, 'device.status', '{\"seq\":2}', 2)");
+    db.exec("UPDATE meta SET value = 2 WHERE key = 'last_seq'");
+    db.exec("UPDATE meta SET value = 1 WHERE key = 'acked_through'");
+    db.exec("UPDATE meta SET value = 41 WHERE key = 'session'");
+  }
+  if (version >= 2) {
+    db.exec("INSERT INTO counters VALUES ('serial:sscc', 77)");
+    db.exec("INSERT INTO print_jobs (job_id, idempotency_key, printer, zpl, state, created_ms, "
+            "updated_ms) VALUES ('J-1', 'T-old2/label/1', 'zpl1', x'5e58415e585a', 'confirmed', 1, 1)");
+  }
+}
+
+TEST_F(Schema, MigrationsAreNumberedOneByOne) {
+  int expected = 1;
+  for (const Migration& m : migrations()) {
+    EXPECT_EQ(m.version, expected++);
+    EXPECT_FALSE(m.description.empty());
+  }
+  EXPECT_EQ(latestSchemaVersion(), expected - 1);
+}
+
+TEST_F(Schema, NewDatabaseIsAtTheLatestVersionWithDurablePragmas) {
+  auto store = open();
+  EXPECT_EQ(store->schemaVersion(), latestSchemaVersion());
+  auto info = store->info();
+  ASSERT_TRUE(info) << info.error().describe();
+  EXPECT_EQ(info->journalMode, "wal");
+  EXPECT_EQ(info->synchronous, "full");
+  EXPECT_TRUE(info->foreignKeys);
+  EXPECT_EQ(info->busyTimeoutMs, 5000);
+  SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT version FROM schema_version").getInt(), latestSchemaVersion());
+}
+
+TEST_F(Schema, SynchronousNormalAndBusyTimeoutAreConfigurable) {
+  auto o = options();
+  o.synchronous = config::SyncMode::kNormal;
+  o.busyTimeout = std::chrono::milliseconds(1234);
+  auto store = open(o);
+  auto info = store->info();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->synchronous, "normal");
+  EXPECT_EQ(info->busyTimeoutMs, 1234);
+}
+
+TEST_F(Schema, FromConfigUsesDataDirAndStorageSection) {
+  config::Config c;
+  c.agent.site = "dc1";
+  c.agent.id = "pc7";
+  c.agent.dataDir = dir_.path() / "data";
+  c.storage.synchronous = config::SyncMode::kNormal;
+  c.storage.retention = std::chrono::hours(48);
+  StoreOptions o = StoreOptions::fromConfig(c);
+  EXPECT_EQ(o.path, dir_.path() / "data" / "floorlink.db");
+  EXPECT_EQ(o.site, "dc1");
+  EXPECT_EQ(o.agentId, "pc7");
+  EXPECT_EQ(o.synchronous, config::SyncMode::kNormal);
+  EXPECT_EQ(o.retention, std::chrono::hours(48));
+  auto store = open(o);  // creates the data directory
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(o.path));
+}
+
+class SchemaUpgrade : public StoreTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
+  const int from = GetParam();
+  createAtVersion(options().path, from);
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schemaVersion(), latestSchemaVersion());
+  {
+    SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("SELECT version FROM schema_version").getInt(), latestSchemaVersion());
+    if (from >= 1) {
+      // Events acknowledged before the upgrade got an ack time (v3).
+      EXPECT_FALSE(db.execAndGet("SELECT acked_ms FROM events WHERE seq = 1").isNull());
+      EXPECT_TRUE(db.execAndGet("SELECT acked_ms FROM events WHERE seq = 2").isNull());
+    }
+  }
+  if (from >= 1) {
+    auto t = store->findTask("T-old1");
+    ASSERT_TRUE(t && t->has_value());
+    EXPECT_EQ((*t)->priority, 3);
+    EXPECT_EQ((*store->nextTask("cart1", sync::TaskKind::kPick))->taskId, "T-old1");
+    EXPECT_EQ(store->outboxStats()->lastSeq, 2);
+    EXPECT_EQ(store->outboxStats()->ackedThrough, 1);
+    EXPECT_EQ(*store->nextSession(), 42u);
+    // The old inbox still deduplicates.
+    auto again = store->applyCommand(waveAssign("c-old", "W-old", 1, {pickTask("T-x")}));
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->resultSeq, 3);
+  } else {
+    EXPECT_EQ(*store->appendEvent({.type = "device.status"}), 1);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryPastVersion, SchemaUpgrade, ::testing::Range(0, 3),
+                         [](const auto& info) { return "FromV" + std::to_string(info.param); });
+
+TEST_F(Schema, NewerSchemaIsRefusedWithoutTouchingIt) {
+  createAtVersion(options().path, latestSchemaVersion());
+  {
+    SQLite::Database db(options().path.string(), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE schema_version SET version = 99");
+  }
+  auto store = TaskStore::open(options(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(store.error().message.find("99"), std::string::npos);
+  SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT version FROM schema_version").getInt(), 99);
+}
+
+TEST_F(Schema, AForeignDatabaseIsRefused) {
+  {
+    SQLite::Database db(options().path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE something (x)");
+  }
+  auto store = TaskStore::open(options(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(store.error().message.find("not a floorlink"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace floorlink::agent::testing

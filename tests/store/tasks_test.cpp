@@ -1,0 +1,140 @@
+// Task state machine, next-task order and listing.
+#include <gtest/gtest.h>
+
+#include "store_test_support.h"
+
+namespace floorlink::agent::testing {
+namespace {
+
+using Tasks = StoreTest;
+
+TEST(TaskStateMachine, OnlyLegalTransitions) {
+  using S = TaskState;
+  EXPECT_TRUE(isLegalTransition(S::kPending, S::kActive));
+  EXPECT_TRUE(isLegalTransition(S::kPending, S::kCancelled));
+  EXPECT_FALSE(isLegalTransition(S::kPending, S::kDone));
+  EXPECT_FALSE(isLegalTransition(S::kPending, S::kShort));
+  EXPECT_TRUE(isLegalTransition(S::kActive, S::kDone));
+  EXPECT_TRUE(isLegalTransition(S::kActive, S::kShort));
+  EXPECT_TRUE(isLegalTransition(S::kActive, S::kCancelled));
+  EXPECT_TRUE(isLegalTransition(S::kActive, S::kPending));
+  EXPECT_TRUE(isLegalTransition(S::kActive, S::kActive));
+  for (S final : {S::kDone, S::kShort, S::kCancelled}) {
+    for (S to : {S::kPending, S::kActive, S::kDone, S::kShort, S::kCancelled}) {
+      EXPECT_FALSE(isLegalTransition(final, to)) << toString(final) << "->" << toString(to);
+    }
+  }
+  for (S s : {S::kPending, S::kActive, S::kDone, S::kShort, S::kCancelled}) {
+    EXPECT_EQ(*parseTaskState(toString(s)), s);
+  }
+  EXPECT_FALSE(parseTaskState("finished"));
+}
+
+TEST_F(Tasks, IllegalTransitionIsRefusedAndChangesNothing) {
+  auto store = open();
+  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  auto tx = store->begin();
+  auto r = tx->setTaskState("T-1", TaskState::kDone);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("pending to done"), std::string::npos);
+  auto missing = tx->setTaskState("T-404", TaskState::kActive);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ((*store->findTask("T-1"))->state, TaskState::kPending);
+}
+
+TEST_F(Tasks, NextTaskOrderIsPriorityThenSequenceThenArrival) {
+  auto store = open();
+  ASSERT_TRUE(store->applyCommand(waveAssign(
+      "c-1", "W-low", 1, {pickTask("L-1", "cart1", 1)}, 1)));
+  ASSERT_TRUE(store->applyCommand(waveAssign(
+      "c-2", "W-high", 1,
+      {pickTask("H-nos", "cart1"), pickTask("H-30", "cart1", 30), pickTask("H-10", "cart1", 10),
+       pickTask("H-10b", "cart1", 10)},
+      5)));
+  std::vector<std::string> order;
+  for (int i = 0; i < 5; ++i) {
+    auto next = store->nextTask("cart1", sync::TaskKind::kPick);
+    ASSERT_TRUE(next && next->has_value());
+    order.push_back((*next)->taskId);
+    auto tx = store->begin();
+    ASSERT_TRUE(tx->setTaskState((*next)->taskId, TaskState::kActive));
+    ASSERT_TRUE(tx->setTaskState((*next)->taskId, TaskState::kDone));
+    ASSERT_TRUE(tx->commit());
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"H-10", "H-10b", "H-30", "H-nos", "L-1"}));
+  EXPECT_FALSE(store->nextTask("cart1", sync::TaskKind::kPick)->has_value());
+}
+
+TEST_F(Tasks, ActiveTaskOfTheStationComesFirst) {
+  auto store = open();
+  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1,
+                                             {pickTask("T-1", "cart1", 1), pickTask("T-2", "cart1", 2)})));
+  auto tx = store->begin();
+  ASSERT_TRUE(tx->setTaskState("T-2", TaskState::kActive, {.claimedBy = "cart1"}));
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ((*store->nextTask("cart1", sync::TaskKind::kPick))->taskId, "T-2");
+}
+
+TEST_F(Tasks, UnassignedTasksGoToAnyStationOfTheirKind) {
+  auto store = open();
+  sync::TaskSpec pack = pickTask("P-1", "");
+  pack.kind = sync::TaskKind::kPack;
+  pack.pack.lines = {{"SKU-1", "", 2}, {"SKU-2", "", 3}};
+  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-any", ""), pack})));
+  EXPECT_EQ((*store->nextTask("cart7", sync::TaskKind::kPick))->taskId, "T-any");
+  EXPECT_EQ((*store->nextTask("pack1", sync::TaskKind::kPack))->taskId, "P-1");
+  EXPECT_EQ((*store->nextTask("pack1", sync::TaskKind::kPack))->qty, 5);
+  EXPECT_FALSE(store->nextTask("dock1", sync::TaskKind::kShip)->has_value());
+  // Claimed by one station, it is no longer offered to another.
+  auto tx = store->begin();
+  ASSERT_TRUE(tx->setTaskState("T-any", TaskState::kActive, {.claimedBy = "cart7"}));
+  ASSERT_TRUE(tx->commit());
+  EXPECT_FALSE(store->nextTask("cart8", sync::TaskKind::kPick)->has_value());
+  EXPECT_EQ((*store->nextTask("cart7", sync::TaskKind::kPick))->taskId, "T-any");
+  // Released, it is offered again.
+  auto release = store->begin();
+  ASSERT_TRUE(release->setTaskState("T-any", TaskState::kPending));
+  ASSERT_TRUE(release->commit());
+  EXPECT_EQ((*store->nextTask("cart8", sync::TaskKind::kPick))->taskId, "T-any");
+}
+
+TEST_F(Tasks, OtherStationsTasksAreNotOffered) {
+  auto store = open();
+  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1", "cart2")})));
+  EXPECT_FALSE(store->nextTask("cart1", sync::TaskKind::kPick)->has_value());
+}
+
+TEST_F(Tasks, NextTaskUsesTheIndex) {
+  auto store = open();
+  SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
+  SQLite::Statement plan(db,
+                         "EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE station = 'c' AND kind = "
+                         "'pick' AND state = 'pending' ORDER BY priority DESC, seq_key, id LIMIT 1");
+  std::string detail;
+  while (plan.executeStep()) detail += plan.getColumn(3).getString() + ";";
+  EXPECT_NE(detail.find("USING INDEX tasks_next"), std::string::npos) << detail;
+  EXPECT_EQ(detail.find("TEMP B-TREE"), std::string::npos) << detail;
+}
+
+TEST_F(Tasks, ListFiltersByWaveStationAndState) {
+  auto store = open();
+  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("A", "cart1"), pickTask("B", "cart2")})));
+  ASSERT_TRUE(store->applyCommand(waveAssign("c-2", "W-2", 1, {pickTask("C", "cart1")})));
+  auto tx = store->begin();
+  ASSERT_TRUE(tx->setTaskState("C", TaskState::kActive));
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ(store->tasks({.waveId = "W-1"})->size(), 2u);
+  EXPECT_EQ(store->tasks({.station = "cart1"})->size(), 2u);
+  EXPECT_EQ(store->tasks({.state = TaskState::kActive})->size(), 1u);
+  EXPECT_EQ(store->tasks({.waveId = "W-1", .station = "cart1"})->size(), 1u);
+  EXPECT_EQ(store->tasks({.limit = 1})->size(), 1u);
+  auto page2 = store->tasks({.limit = 2, .afterArrival = store->tasks({.limit = 1})->front().arrival});
+  ASSERT_EQ(page2->size(), 2u);
+  EXPECT_EQ(page2->front().taskId, "B");
+}
+
+}  // namespace
+}  // namespace floorlink::agent::testing
