@@ -343,7 +343,16 @@ void DeviceManager::onInotify() {
     Entry* e = find(id);  // a status listener may have removed it meanwhile
     if (!e) continue;
     if (e->config.address.scheme == config::AddressScheme::kUsb) {
-      if (!usbChanged || e->transport->isOpen()) continue;
+      if (!usbChanged) continue;
+      if (e->transport->isOpen()) {
+        // libusb reports an unplug on the next transfer; a vanished node says so at once.
+        std::string node = e->transport->node();
+        if (!node.empty() && ::access(node.c_str(), F_OK) != 0) {
+          e->transport->close();
+          onTransportClosed(*e, Error{ErrorCode::kDisconnected, e->info.identity + " was unplugged"});
+        }
+        continue;
+      }
       e->backoff = std::chrono::milliseconds{0};
       tryOpen(*e);
       continue;

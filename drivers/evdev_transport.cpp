@@ -71,6 +71,8 @@ class EvdevTransport final : public Transport {
     return fail(ErrorCode::kUnsupported, address_.path + ": a keyboard-wedge scanner cannot receive commands");
   }
 
+  std::string node() const override { return fd_ >= 0 ? node_ : std::string(); }
+
   std::string describe() const override {
     std::string d = "evdev:" + address_.path + " layout " + std::string(toString(layout_));
     if (!node_.empty() && node_ != address_.path) d += " (" + node_ + ")";

@@ -151,6 +151,8 @@ class SerialTransport final : public Transport {
     return ok();
   }
 
+  std::string node() const override { return port_ != nullptr ? node_ : std::string(); }
+
   std::string describe() const override {
     std::string d = "serial:" + address_.path + " " + std::to_string(settings_.baud) + " " + settings_.format;
     if (settings_.flow != SP_FLOWCONTROL_NONE) d += " " + settings_.flowName;

@@ -38,6 +38,10 @@ class Transport {
   virtual Status write(std::span<const uint8_t> bytes) = 0;
   // "serial:/dev/ttyUSB0 9600 8N1", for logs and floorlinkctl.
   virtual std::string describe() const = 0;
+  // The /dev node in use while open ("/dev/ttyUSB1", "/dev/bus/usb/001/007"),
+  // empty when closed or not a device node. The device manager treats its
+  // disappearance as an unplug.
+  virtual std::string node() const { return {}; }
 };
 
 // Builds the transport a device address names. Address parameters:

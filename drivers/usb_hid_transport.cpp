@@ -128,6 +128,8 @@ class UsbHidTransport final : public Transport {
     return ok();
   }
 
+  std::string node() const override { return handle_ ? node_ : std::string(); }
+
   std::string describe() const override {
     std::string d = "usb://" + hex4(address_.vendorId) + ":" + hex4(address_.productId);
     if (!serial_.empty()) d += " serial " + serial_;
@@ -181,6 +183,10 @@ class UsbHidTransport final : public Transport {
         product_ = text;
       }
       handle_ = h;
+      char node[48];
+      std::snprintf(node, sizeof node, "/dev/bus/usb/%03u/%03u", libusb_get_bus_number(list[i]),
+                    libusb_get_device_address(list[i]));
+      node_ = node;  // only to notice an unplug; never part of the identity
       result = claim(list[i]);
       if (!result) {
         releaseHandle();
@@ -365,6 +371,7 @@ class UsbHidTransport final : public Transport {
   Logger logger_;
   std::string serial_;
   std::string product_;
+  std::string node_;
   Handlers handlers_;
   libusb_context* ctx_ = nullptr;
   libusb_device_handle* handle_ = nullptr;

@@ -104,5 +104,37 @@ TEST(UsbScannerUmockdev, PluggedInLaterIsPickedUpWithoutWaitingForTheBackoff) {
       << manager->device("late-scanner")->status.detail;
 }
 
+TEST(UsbScannerUmockdev, UnplugAndReplugElsewhere) {
+  UmockdevTestbed bed;
+  auto dev = bed.addUsbHidDevice({});
+  auto loop = EventLoop::create().value();
+  FakeClock clock;
+  auto manager = DeviceManager::create(*loop, clock, Logger(),
+                                       {.backoffMin = std::chrono::seconds(60), .backoffMax = std::chrono::seconds(60)})
+                     .value();
+  auto cfg = testing::scannerConfig("ship-scanner", "usb://0c2e:0b61?serial=20123B4567");
+  auto scanner = createScanner(*loop, cfg, Logger()).value();
+  std::vector<ScanValue> scans;
+  scanner->setHandlers({.onScan = [&](const ScanValue& v) { scans.push_back(v); }, .onBadScan = {}});
+  ASSERT_TRUE(manager->add(cfg, scanner->deviceClient()));
+  ASSERT_TRUE(runUntil(*loop, [&] { return manager->device("ship-scanner")->status.state == DeviceState::kOk; }));
+  bed.unplug(dev);
+  ASSERT_TRUE(runUntil(*loop, [&] { return manager->device("ship-scanner")->status.state == DeviceState::kOffline; }));
+  EXPECT_NE(manager->device("ship-scanner")->status.detail.find("usb 0c2e:0b61 serial 20123B4567 was unplugged"),
+            std::string::npos)
+      << manager->device("ship-scanner")->status.detail;
+  // Another port: another bus and device number, the same identity.
+  UmockdevTestbed::UsbHidSpec moved;
+  moved.busNumber = 2;
+  moved.deviceNumber = 9;
+  auto again = bed.addUsbHidDevice(moved);
+  ASSERT_TRUE(runUntil(*loop, [&] { return manager->device("ship-scanner")->status.state == DeviceState::kOk; }))
+      << manager->device("ship-scanner")->status.detail;
+  for (auto& r : test::hidPosScannerReports("]E0", "4006381333931")) bed.queueInputReport(again, r);
+  ASSERT_TRUE(runUntil(*loop, [&] { return !scans.empty(); }));
+  EXPECT_EQ(scans[0].gtin, "04006381333931");
+  EXPECT_EQ(manager->device("ship-scanner")->reconnects, 1u);
+}
+
 }  // namespace
 }  // namespace floorlink::drivers

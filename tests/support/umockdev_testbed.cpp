@@ -622,6 +622,12 @@ UmockdevTestbed::UsbStats UmockdevTestbed::usbStats(const UsbHidDevice& dev) con
   return it->second->stats;
 }
 
+void UmockdevTestbed::unplug(const UsbHidDevice& dev) {
+  umockdev_testbed_remove_device(impl_->bed, dev.sysPath.c_str());
+  std::error_code ec;
+  std::filesystem::remove(impl_->root() + dev.node, ec);
+}
+
 std::vector<std::vector<uint8_t>> hidPosScannerReports(std::string_view aimId, std::string_view data,
                                                        size_t reportSize) {
   std::vector<std::vector<uint8_t>> out;

@@ -103,6 +103,9 @@ class UmockdevTestbed {
   // The next interrupt IN transfer completes with these bytes.
   void queueInputReport(const UsbHidDevice& dev, std::vector<uint8_t> report);
   UsbStats usbStats(const UsbHidDevice& dev) const;
+  // Removes the sysfs entry and the /dev/bus/usb node (replug with a new
+  // deviceNumber, as the kernel would).
+  void unplug(const UsbHidDevice& dev);
 
   struct Impl;
 
