@@ -190,6 +190,7 @@ void ScaleDriver::linkDown(const std::string& reason) {
 
 void ScaleDriver::beginSession() {
   cancelSessionTimers();
+  connecting_ = false;
   resetFraming();
   inFlight_ = Request::kNone;
   startupDone_ = false;
@@ -324,6 +325,11 @@ void ScaleDriver::handleEvent(Event& e) {
   std::weak_ptr<int> alive = alive_;
   Request answered = Request::kNone;
   CommandCallback cb;
+  // A weight is never the answer to zero/tare: it is a late answer to an
+  // earlier poll, and the command is still waiting for its own.
+  bool commandInFlight =
+      inFlight_ == Request::kZero || inFlight_ == Request::kTare || inFlight_ == Request::kClearTare;
+  if (e.kind == Event::Kind::kReading && commandInFlight) e.completes = false;
   if (e.completes && inFlight_ != Request::kNone) {
     if (answerTimer_ != 0) loop_.cancelTimer(answerTimer_);
     answerTimer_ = 0;

@@ -352,6 +352,21 @@ TEST(Toledo8217Scale, ZeroTareClearWithStatusReplies) {
   EXPECT_NE(z.error().message.find("moving"), std::string::npos);
 }
 
+TEST(Toledo8217Scale, ALateWeightRecordDoesNotAnswerTheZeroCommand) {
+  Rig rig("toledo-8217", nullptr, {{"answer_timeout_ms", "2000"}, {"poll_interval_ms", "10"}});
+  ASSERT_TRUE(runUntil(*rig.loop, [&] { return rig.transport->written == "W"; }));  // first poll
+  CommandResult z;
+  rig.scale->zero(z.callback());
+  rig.transport->deliver("\x02" "01.234\r");  // answers the poll
+  ASSERT_TRUE(runUntil(*rig.loop, [&] { return rig.transport->written.ends_with("Z"); }));
+  rig.transport->deliver("\x02" "01.234\r");  // late duplicate: not the zero's answer
+  rig.loop->runFor(milliseconds{30});
+  EXPECT_FALSE(z.result.has_value());
+  rig.transport->deliver(std::string("\x02?") + Toledo8217Emulator::statusByte(false, false, false, false) + "\r");
+  ASSERT_TRUE(runUntil(*rig.loop, [&] { return z.result.has_value(); }));
+  EXPECT_TRUE(z.result->has_value()) << z.result->error().describe();
+}
+
 TEST(Toledo8217Scale, PoundsAndConfiguredUnits) {
   // A scale in pounds sends two decimals; a unit option overrides.
   Rig rig("toledo-8217", nullptr, {{"unit", "lb"}});
