@@ -57,10 +57,16 @@ int main(int argc, char** argv) {
   p.setPaperOut(paperOut);
   p.setHeadOpen(headOpen);
   p.setPaused(paused);
-  ::signal(SIGINT, onStop);
-  ::signal(SIGTERM, onStop);
-  ::signal(SIGUSR1, onUsr1);
-  ::signal(SIGUSR2, onUsr2);
+  auto handle = [](int signo, void (*fn)(int)) {
+    struct sigaction sa {};
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(signo, &sa, nullptr);
+  };
+  handle(SIGINT, onStop);
+  handle(SIGTERM, onStop);
+  handle(SIGUSR1, onUsr1);
+  handle(SIGUSR2, onUsr2);
   std::printf("fake ZPL printer on %s (%d dpi, %s)\n", p.address().c_str(), dpi, options.model.c_str());
   std::fflush(stdout);
 
