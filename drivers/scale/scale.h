@@ -73,6 +73,12 @@ class Scale {
   virtual std::string describe() const = 0;
 };
 
+// One line of `floorlinkctl weigh SCALE`: the reading and the scale's state,
+// e.g. "1234 g (1.234 kg) stable net [ok]",
+// "no weight (status: motion) motion [ok]",
+// "no reading [fault: no answer from the scale ...]".
+std::string formatLiveReading(const Reading* reading, const DeviceStatus& status);
+
 // Builds the scale a device config names (protocol "mt-sics", "toledo-8217",
 // "nci", "hid-pos" or "continuous"). Options are validated; errors quote the
 // option's origin (file:line: key). The agent wires it to the device manager:

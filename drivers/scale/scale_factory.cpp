@@ -93,6 +93,15 @@ Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const DeviceConfig& 
   return createScaleOver(loop, device, std::move(transport), std::move(logger));
 }
 
+std::string formatLiveReading(const Reading* reading, const DeviceStatus& status) {
+  std::string out = reading ? reading->describe() : std::string("no reading");
+  out += " [";
+  out += toString(status.state);
+  if (status.state != DeviceState::kOk && !status.detail.empty()) out += ": " + status.detail;
+  out += "]";
+  return out;
+}
+
 Result<std::unique_ptr<Scale>> createScale(EventLoop& loop, const DeviceConfig& device, Logger logger) {
   return createScaleOver(loop, device, nullptr, std::move(logger));
 }

@@ -463,6 +463,42 @@ TEST(HidPosScale, OuncesOverloadAndFaults) {
   ASSERT_TRUE(runUntil(*rig.loop, [&] { return rig.scale->status().detail.find("cannot read") != std::string::npos; }));
 }
 
+TEST(HidPosScale, UnplugFailsTheWeighAndReplugRecovers) {
+  Rig rig("hid-pos", nullptr, {{"stable_readings", "2"}}, config::AddressScheme::kUsb);
+  ASSERT_TRUE(runUntil(*rig.loop, [&] { return rig.transport->opens == 1; }));
+  WeighResult w;
+  rig.scale->weigh(w.callback());
+  rig.transport->deliver(dymoReport(3, 120));
+  rig.loop->runFor(milliseconds{20});
+  rig.transport->unplug("LIBUSB_ERROR_NO_DEVICE");
+  ASSERT_TRUE(w.result.has_value());
+  EXPECT_EQ(w.result->error().code, ErrorCode::kDisconnected);
+  EXPECT_NE(rig.scale->status().detail.find("LIBUSB_ERROR_NO_DEVICE"), std::string::npos);
+  rig.transport->replug();
+  ASSERT_TRUE(runUntil(*rig.loop, [&] { return rig.transport->isOpen(); }));
+  rig.loop->runFor(milliseconds{20});
+  for (int i = 0; i < 2; ++i) rig.transport->deliver(dymoReport(4, 130));
+  auto again = rig.weigh();
+  ASSERT_TRUE(again.has_value()) << again.error().describe();
+  EXPECT_EQ(again->grams, 130);
+}
+
+TEST(LiveReading, OneLinePerReadingWithTheState) {
+  drivers::Reading r;
+  r.grams = 1234;
+  r.displayed = "1.234 kg";
+  r.status = drivers::WeightStatus::kStable;
+  r.net = true;
+  EXPECT_EQ(drivers::formatLiveReading(&r, {DeviceState::kOk, "ok"}), "1234 g (1.234 kg) stable net [ok]");
+  r.weightKnown = false;
+  r.displayed = "status: motion";
+  r.status = drivers::WeightStatus::kMotion;
+  r.net = false;
+  EXPECT_EQ(drivers::formatLiveReading(&r, {DeviceState::kOk, "ok"}), "no weight (status: motion) motion [ok]");
+  EXPECT_EQ(drivers::formatLiveReading(nullptr, {DeviceState::kFault, "no answer from the scale"}),
+            "no reading [fault: no answer from the scale]");
+}
+
 // ---------------------------------------------------------------- continuous
 
 TEST(ContinuousScale, DefaultPatternStreamSettles) {
