@@ -6,96 +6,290 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
-#include "agent/control/control_server.h"
+#include "agent/daemon_impl.h"
+#include "agent/store/salvage.h"
 #include "config/loader.h"
 
 namespace floorlink::agent {
 
 using nlohmann::json;
 
-struct Daemon::Impl {
-  config::Config config;
-  DaemonOptions options;
-  Logging& logging;
-  Logger log;
-  SystemClock clock;
-  std::unique_ptr<EventLoop> loop;
-  std::unique_ptr<ControlServer> control;
-  int64_t startedAtMs = 0;
-
-  Impl(config::Config c, DaemonOptions o, Logging& l)
-      : config(std::move(c)), options(std::move(o)), logging(l), log(l.get("agent")) {}
-
-  json status() const {
-    json s;
-    s["agent_version"] = FLOORLINK_VERSION;
-    s["site"] = config.agent.site;
-    s["agent"] = config.agent.id;
-    s["started_at"] = startedAtMs;
-    s["uptime_s"] = (clock.nowMs() - startedAtMs) / 1000;
-    s["config"] = config.sourceFile;
-    s["data_dir"] = config.agent.dataDir.string();
-    return s;
-  }
-
-  void reload() {
-    // Only what can change at run time is applied: log levels. The rest
-    // needs a restart, and we say so rather than half-apply it.
-    auto fresh = config::loadFile(options.configPath, options.overrides);
-    if (!fresh) {
-      log.error("reload: configuration not applied, the running one stays: {}", fresh.error().message);
-      return;
+Status Daemon::Impl::openStore() {
+  auto opened = TaskStore::open(StoreOptions::fromConfig(config), clock, logging.get("store"));
+  if (opened) {
+    store = std::move(*opened);
+    store->setCommitListener([this](const CommitNotice& n) { onCommit(n); });
+    store->setDeviceHealthSource([this] { return componentHealth(); });
+    if (auto pruned = store->pruneAcked(); pruned && pruned->eventsPruned > 0) {
+      log.info("pruned {} acknowledged events older than {} days", pruned->eventsPruned,
+               config.storage.retention.count() / 24);
     }
-    logging.setLevel("*", fresh->log.level);
-    for (auto& [module, level] : fresh->log.modules) logging.setLevel(module, level);
-    bool restartNeeded = fresh->mqtt.url != config.mqtt.url || fresh->devices.size() != config.devices.size() ||
-                         fresh->stations.size() != config.stations.size() || fresh->agent.dataDir != config.agent.dataDir;
-    config.log = fresh->log;
-    log.info("reload: log levels applied{}", restartNeeded ? "; other changes need a restart (systemctl restart floorlink)" : "");
+    // Pruning stays current on a long-running agent.
+    loop->addTimer(std::chrono::hours(1), [this] { (void)store->pruneAcked(); }, std::chrono::hours(1));
+    return ok();
   }
+  const auto& e = opened.error();
+  if (e.code != ErrorCode::kCorrupt) return std::unexpected(e);
+  // Never start afresh on a damaged database (seq would restart at 1): run
+  // without a store, and say so everywhere a technician looks.
+  storeProblem = "DATABASE DAMAGED: " + e.message +
+                 " No work is accepted until it is salvaged: systemctl stop floorlink; floorlinkctl db salvage --config " +
+                 options.configPath + "; systemctl start floorlink";
+  log.error("{}", storeProblem);
+  warnings.push_back(storeProblem);
+  unavailable = std::make_unique<UnavailableStore>(storeProblem);
+  return ok();
+}
 
-  void startWatchdog() {
-    uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
-    // Fed from the loop: a stuck loop stops the pings and systemd restarts us.
-    auto period = std::chrono::milliseconds(usec / 2000);
-    loop->addTimer(period, [] { sd_notify(0, "WATCHDOG=1"); }, period);
-    log.info("systemd watchdog on, pinging every {} ms", period.count());
+Status Daemon::Impl::openSync() {
+  sync::SyncOptions so;
+  so.clock = &clock;
+  so.startedAtMs = startedAtMs;
+  auto s = sync::Sync::create(*loop, config, port(), logging.get("sync"), so);
+  if (!s) return std::unexpected(s.error());
+  sync = std::move(*s);
+  return sync->start();
+}
+
+void Daemon::Impl::deviceStatus(const std::string& id, const std::string& state, const std::string& detail) {
+  auto& h = health[id];
+  if (h.state == state && h.detail == detail) return;
+  h.state = state;
+  h.detail = detail;
+  h.sinceMs = clock.nowMs();
+  auto level = state == "ok" ? LogLevel::kInfo : LogLevel::kWarn;
+  if (level == LogLevel::kInfo) {
+    log.info(LogFields{.device = id}, "{} {}: {}", h.kind, state, detail.empty() ? "ready" : detail);
+  } else {
+    log.warn(LogFields{.device = id}, "{} {}: {}", h.kind, state, detail);
   }
-};
+  if (store) {
+    sync::EventDraft draft;
+    draft.type = "device.status";
+    draft.occurredAt = clock.nowMs();
+    draft.dataJson = json{{"device", id}, {"kind", h.kind}, {"state", state}, {"detail", detail}}.dump();
+    if (auto seq = store->appendEvent(draft); !seq) {
+      log.error(LogFields{.device = id}, "cannot record device.status: {}", seq.error().message);
+    }
+  }
+  if (sync) sync->notifyHealthChanged();
+}
+
+std::vector<sync::ComponentHealth> Daemon::Impl::componentHealth() const {
+  std::vector<sync::ComponentHealth> out;
+  for (const auto& [id, h] : health) out.push_back({id, h.kind, h.state, h.detail});
+  return out;
+}
+
+Status Daemon::Impl::openDevices() {
+  drivers::DeviceManagerOptions dm;
+  dm.backoffMin = config.mqtt.backoffMin;
+  auto manager = drivers::DeviceManager::create(*loop, clock, logging.get("drivers"), dm);
+  if (!manager) return std::unexpected(manager.error());
+  devices = std::move(*manager);
+  devices->setStatusListener([this](const std::string& id, const drivers::DeviceStatus& s) {
+    deviceStatus(id, std::string(drivers::toString(s.state)), s.detail);
+  });
+  for (const auto& st : config.stations) {
+    if (!st.scanner.empty()) stationOfScanner[st.scanner] = st.id;
+  }
+  for (const auto& d : config.devices) {
+    health[d.id].kind = std::string(config::toString(d.kind));
+    health[d.id].sinceMs = clock.nowMs();
+    if (d.kind == config::DeviceKind::kScanner) {
+      auto scanner = drivers::createScanner(*loop, d, logging.get("drivers"));
+      if (!scanner) return std::unexpected(scanner.error());
+      std::string id = d.id;
+      (*scanner)->setHandlers({
+          .onScan =
+              [this, id](const drivers::ScanValue& scan) {
+                auto it = stationOfScanner.find(id);
+                if (it == stationOfScanner.end()) {
+                  log.info(LogFields{.device = id}, "scan \"{}\" from a scanner no station uses", scan.data);
+                  return;
+                }
+                if (auto* s = station(it->second)) s->onScan(scan, ScanSource::kScanner);
+              },
+          .onBadScan =
+              [this, id](const Error& why, const std::string& raw) {
+                auto it = stationOfScanner.find(id);
+                if (it == stationOfScanner.end()) return;
+                if (auto* s = station(it->second)) s->onBadScan(why, raw, ScanSource::kScanner);
+              },
+      });
+      if (auto s = devices->add(d, (*scanner)->deviceClient()); !s) return s;
+      scanners[d.id] = std::move(*scanner);
+    } else if (d.kind == config::DeviceKind::kScale) {
+      auto scale = drivers::createScale(*loop, d, logging.get("drivers"));
+      if (!scale) return std::unexpected(scale.error());
+      std::string id = d.id;
+      // The manager owns the connection; the scale reports what only the
+      // protocol sees (silence, garbage, overload) back to it, and the
+      // manager's status listener turns that into device.status.
+      if (auto s = devices->add(d, (*scale)->deviceClient()); !s) return s;
+      (*scale)->setStatusCallback([this, id](const drivers::DeviceStatus& s) {
+        if (s.state == drivers::DeviceState::kFault) devices->reportFault(id, s.detail);
+        if (s.state == drivers::DeviceState::kOk) devices->reportOk(id);
+      });
+      (*scale)->start();
+      scales[d.id] = std::move(*scale);
+    }
+  }
+  return ok();
+}
+
+Status Daemon::Impl::openPrinters() {
+  bool any = false;
+  for (const auto& d : config.devices) any = any || d.kind == config::DeviceKind::kPrinter;
+  if (!any || !store) return ok();
+  auto lib = printers::TemplateLibrary::loadDirectory(config.labels.templatesDir, logging.get("printers"));
+  if (!lib) {
+    return fail(lib.error().code, "label templates in " + config.labels.templatesDir.string() + ": " +
+                                      lib.error().message);
+  }
+  templates = std::make_unique<printers::TemplateLibrary>(std::move(*lib));
+  jobStore = std::make_unique<SqliteJobStore>(*store);
+  printService = std::make_unique<printers::PrintService>(*loop, *jobStore, *templates, clock, logging.get("printers"),
+                                                          printers::PrintServiceOptions::from(config));
+  for (const auto& d : config.devices) {
+    if (d.kind != config::DeviceKind::kPrinter) continue;
+    auto printer = printers::createLabelPrinter(*loop, d, logging.get("printers"));
+    if (!printer) return std::unexpected(printer.error());
+    std::string id = d.id;
+    auto started = (*printer)->start([this, id](const printers::PrinterStatus& s) {
+      deviceStatus(id, std::string(printers::toString(s.state)), s.reason);
+    });
+    if (!started) return started;
+    printService->addPrinter(**printer);
+    printers[d.id] = std::move(*printer);
+  }
+  auto uncertain = printService->recover();
+  if (uncertain && *uncertain > 0) {
+    std::string w = std::to_string(*uncertain) +
+                    " label(s) were being printed when the agent stopped and are now uncertain: check the printer, "
+                    "then floorlinkctl print jobs --state uncertain";
+    log.warn("{}", w);
+    warnings.push_back(w);
+  }
+  return ok();
+}
+
+void Daemon::Impl::openStations() {
+  if (!store) return;
+  for (const auto& st : config.stations) {
+    StationDeps deps{*store, clock, logging.get("agent")};
+    if (!st.scanner.empty() && scanners.count(st.scanner)) deps.scanner = scanners[st.scanner].get();
+    if (!st.scale.empty() && scales.count(st.scale)) deps.scale = scales[st.scale].get();
+    deps.printService = printService.get();
+    deps.printerId = st.printer;
+    drivers::ClassifierOptions co;
+    if (const auto* dev = config.device(st.scanner)) {
+      if (auto it = dev->options.find("bin_pattern"); it != dev->options.end()) co.binLabelPattern = it->second.text;
+      if (auto it = dev->options.find("command_pattern"); it != dev->options.end()) co.commandPattern = it->second.text;
+    }
+    auto classifier = drivers::ScanClassifier::create(co);
+    auto s = std::make_unique<Station>(st, std::move(deps), classifier ? std::move(*classifier) : drivers::ScanClassifier{});
+    stations[st.id] = std::move(s);
+  }
+  for (auto& [id, s] : stations) s->start();
+}
+
+Station* Daemon::Impl::station(const std::string& id) {
+  auto it = stations.find(id);
+  return it == stations.end() ? nullptr : it->second.get();
+}
+
+void Daemon::Impl::onCommit(const CommitNotice& notice) {
+  if (sync && notice.lastSeq > 0) sync->notifyNewEvents();
+  // Tell stations after the committing call returns (a station may itself be
+  // the committer, mid-step), once per loop pass however many commits came.
+  // Idle stations look for new work after any commit: a new wave is one.
+  pendingChanges.insert(pendingChanges.end(), notice.taskChanges.begin(), notice.taskChanges.end());
+  if (stationPokePending) return;
+  stationPokePending = true;
+  loop->post([this] {
+    stationPokePending = false;
+    auto changes = std::move(pendingChanges);
+    pendingChanges.clear();
+    for (auto& [id, s] : stations) {
+      for (const auto& c : changes) s->onTaskChanged(c);
+      s->onWorkMayHaveArrived();
+    }
+  });
+}
+
+void Daemon::Impl::reload() {
+  // Only what can change at run time is applied: log levels. The rest
+  // needs a restart, and we say so rather than half-apply it.
+  auto fresh = config::loadFile(options.configPath, options.overrides);
+  if (!fresh) {
+    log.error("reload: configuration not applied, the running one stays: {}", fresh.error().message);
+    return;
+  }
+  logging.setLevel("*", fresh->log.level);
+  for (auto& [module, level] : fresh->log.modules) logging.setLevel(module, level);
+  bool restartNeeded = fresh->mqtt.url != config.mqtt.url || fresh->devices.size() != config.devices.size() ||
+                       fresh->stations.size() != config.stations.size() || fresh->agent.dataDir != config.agent.dataDir;
+  config.log = fresh->log;
+  log.info("reload: log levels applied{}",
+           restartNeeded ? "; other changes need a restart (systemctl restart floorlink)" : "");
+}
+
+void Daemon::Impl::startWatchdog() {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+  // Fed from the loop: a stuck loop stops the pings and systemd restarts us.
+  auto period = std::chrono::milliseconds(usec / 2000);
+  loop->addTimer(period, [] { sd_notify(0, "WATCHDOG=1"); }, period);
+  log.info("systemd watchdog on, pinging every {} ms", period.count());
+}
+
+void Daemon::Impl::shutdown() {
+  // C-P4: online:false goes out before we disconnect.
+  if (sync) sync->stop();
+  stations.clear();
+  for (auto& [id, s] : scales) s->stop();
+  for (auto& [id, p] : printers) p->stop();
+}
 
 Result<std::unique_ptr<Daemon>> Daemon::create(config::Config config, DaemonOptions options, Logging& logging) {
   auto impl = std::make_unique<Impl>(std::move(config), std::move(options), logging);
-  for (const auto& s : impl->config.secrets()) logging.addSecret(s);
+  auto& d = *impl;
+  for (const auto& s : d.config.secrets()) logging.addSecret(s);
   auto loop = EventLoop::create();
   if (!loop) return std::unexpected(loop.error());
-  impl->loop = std::move(*loop);
-  impl->startedAtMs = impl->clock.nowMs();
+  d.loop = std::move(*loop);
+  d.startedAtMs = d.clock.nowMs();
 
   std::error_code ec;
-  std::filesystem::create_directories(impl->config.agent.dataDir, ec);
+  std::filesystem::create_directories(d.config.agent.dataDir, ec);
   if (ec) {
-    return fail(ErrorCode::kIo, "cannot create data directory " + impl->config.agent.dataDir.string() + ": " +
-                                    ec.message());
+    return fail(ErrorCode::kIo, "cannot create data directory " + d.config.agent.dataDir.string() + ": " + ec.message());
   }
-
-  auto control = ControlServer::create(*impl->loop, {impl->config.control.socket, impl->config.control.group},
-                                       logging.get("control"));
+  auto control = ControlServer::create(*d.loop, {d.config.control.socket, d.config.control.group}, logging.get("control"));
   if (!control) return std::unexpected(control.error());
-  impl->control = std::move(*control);
-  auto* p = impl.get();
-  impl->control->handle("status", ControlServer::SimpleHandler([p](const json&) -> Result<json> { return p->status(); }));
+  d.control = std::move(*control);
+
+  if (auto s = d.openStore(); !s) return std::unexpected(s.error());
+  if (auto s = d.openDevices(); !s) return std::unexpected(s.error());
+  if (auto s = d.openPrinters(); !s) return std::unexpected(s.error());
+  d.openStations();
+  if (auto s = d.openSync(); !s) return std::unexpected(s.error());
+  d.registerVerbs();
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  impl_->shutdown();
+}
 
 Status Daemon::run() {
   auto& d = *impl_;
   auto stopNow = [&d] {
     d.log.info("stopping");
     sd_notify(0, "STOPPING=1");
+    d.shutdown();
     d.loop->stop();
   };
   if (auto s = d.loop->watchSignal(SIGTERM, stopNow); !s) return s;

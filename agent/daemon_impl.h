@@ -1,0 +1,103 @@
+#pragma once
+// Internal: the state of a running agent, shared by daemon.cpp (wiring and
+// lifecycle) and control_verbs.cpp (floorlinkctl verbs).
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "agent/control/control_server.h"
+#include "agent/daemon.h"
+#include "agent/stations/station.h"
+#include "agent/store/sqlite_job_store.h"
+#include "agent/store/task_store.h"
+#include "drivers/device_manager.h"
+#include "drivers/scale/scale.h"
+#include "drivers/scanner.h"
+#include "printers/label_printer.h"
+#include "printers/label_template.h"
+#include "printers/print_service.h"
+#include "sync/sync.h"
+
+namespace floorlink::agent {
+
+// Stands in for the task store when the database could not be opened
+// (corrupt, salvage pending): sync still connects and the state topic says
+// loudly why no work is accepted; commands are not applied.
+class UnavailableStore final : public sync::AgentPort {
+ public:
+  explicit UnavailableStore(std::string why) : why_(std::move(why)) {}
+  Result<sync::CommandOutcome> applyCommand(const sync::Command&) override { return fail(ErrorCode::kStorage, why_); }
+  Result<sync::CommandOutcome> rejectCommand(const sync::RejectedCommand&) override {
+    return fail(ErrorCode::kStorage, why_);
+  }
+  Status recordInvalid(const sync::InvalidMessage&) override { return fail(ErrorCode::kStorage, why_); }
+  Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t, size_t) override { return std::vector<sync::OutboxEvent>{}; }
+  Result<bool> acknowledge(int64_t) override { return false; }
+  Result<sync::OutboxStats> outboxStats() override { return sync::OutboxStats{}; }
+  Result<uint64_t> nextSession() override { return ++session_; }
+  sync::AgentHealth health() override { return {false, why_, {}}; }
+
+ private:
+  std::string why_;
+  uint64_t session_ = 0;
+};
+
+struct DeviceHealth {
+  std::string kind;
+  std::string state = "offline";
+  std::string detail = "not opened yet";
+  int64_t sinceMs = 0;
+};
+
+struct Daemon::Impl {
+  config::Config config;
+  DaemonOptions options;
+  Logging& logging;
+  Logger log;
+  SystemClock clock;
+  std::unique_ptr<EventLoop> loop;
+  std::unique_ptr<ControlServer> control;
+  int64_t startedAtMs = 0;
+
+  std::unique_ptr<TaskStore> store;
+  std::string storeProblem;  // why there is no store
+  std::unique_ptr<UnavailableStore> unavailable;
+  std::unique_ptr<sync::Sync> sync;
+
+  std::unique_ptr<drivers::DeviceManager> devices;
+  std::map<std::string, std::unique_ptr<drivers::Scanner>> scanners;
+  std::map<std::string, std::unique_ptr<drivers::Scale>> scales;
+  std::map<std::string, std::unique_ptr<printers::LabelPrinter>> printers;
+  std::map<std::string, DeviceHealth> health;  // every configured device
+  std::unique_ptr<SqliteJobStore> jobStore;
+  std::unique_ptr<printers::TemplateLibrary> templates;
+  std::unique_ptr<printers::PrintService> printService;
+  std::map<std::string, std::unique_ptr<Station>> stations;
+  std::map<std::string, std::string> stationOfScanner;
+  std::vector<std::string> warnings;  // shown by floorlinkctl status
+  std::vector<TaskChange> pendingChanges;  // for stations, delivered once per loop pass
+  bool stationPokePending = false;
+
+  Impl(config::Config c, DaemonOptions o, Logging& l)
+      : config(std::move(c)), options(std::move(o)), logging(l), log(l.get("agent")) {}
+
+  sync::AgentPort& port() { return store ? static_cast<sync::AgentPort&>(*store) : *unavailable; }
+
+  Status openStore();
+  Status openSync();
+  Status openDevices();
+  Status openPrinters();
+  void openStations();
+  void registerVerbs();
+  void deviceStatus(const std::string& id, const std::string& state, const std::string& detail);
+  void onCommit(const CommitNotice& notice);
+  std::vector<sync::ComponentHealth> componentHealth() const;
+  Station* station(const std::string& id);
+  nlohmann::json status();
+  void reload();
+  void startWatchdog();
+  void shutdown();
+};
+
+}  // namespace floorlink::agent
