@@ -1,6 +1,12 @@
 // Paho MQTT C++ 1.2 adaptor. Everything Paho stays in this file.
 #include <mqtt/async_client.h>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
 #include <mutex>
 
 #include "sync/mqtt_client.h"
@@ -63,6 +69,35 @@ std::string describeFailure(int rc, int reason) {
   return text;
 }
 
+// Paho C leaves Nagle's algorithm on and has no socket hook. With small QoS 1
+// publishes and PUBACKs in flight both ways, Nagle plus delayed ACKs stalls
+// each round trip by tens of milliseconds. So after connecting, find the TCP
+// sockets of this process whose peer is the broker's port and set
+// TCP_NODELAY (another socket to the same port gets it too, harmlessly).
+void setNoDelayTowardPort(const std::string& url) {
+  auto colon = url.rfind(':');
+  if (colon == std::string::npos) return;
+  int port = std::atoi(url.c_str() + colon + 1);
+  if (port <= 0) return;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return;
+  while (dirent* e = ::readdir(dir)) {
+    int fd = std::atoi(e->d_name);
+    if (fd <= 2) continue;
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    int peerPort = 0;
+    if (peer.ss_family == AF_INET) peerPort = ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port);
+    else if (peer.ss_family == AF_INET6) peerPort = ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
+    else continue;
+    if (peerPort != port) continue;
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ::closedir(dir);
+}
+
 class PahoMqttClient final : public MqttClient {
  public:
   PahoMqttClient(EventLoop& loop, MqttHandlers handlers)
@@ -85,6 +120,7 @@ class PahoMqttClient final : public MqttClient {
   }
 
   Status init(const std::string& url, const std::string& clientId, int version) {
+    url_ = url;
     try {
       mqtt::create_options opts(version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
       // nullptr persistence: MQTTCLIENT_PERSISTENCE_NONE. The outbox owns delivery.
@@ -241,6 +277,7 @@ class PahoMqttClient final : public MqttClient {
   struct ConnectListener final : mqtt::iaction_listener {
     explicit ConnectListener(PahoMqttClient& c) : owner(c) {}
     void on_success(const mqtt::token& tok) override {
+      setNoDelayTowardPort(owner.url_);
       MqttConnectResult r;
       r.ok = true;
       try {
@@ -313,6 +350,7 @@ class PahoMqttClient final : public MqttClient {
 
   std::shared_ptr<Gate> gate_;
   std::shared_ptr<MqttHandlers> handlers_;
+  std::string url_;
   uint64_t nextPublishId_ = 1;
   // Declared before client_ so they are destroyed after it.
   Callback callback_;

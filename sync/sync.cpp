@@ -20,6 +20,8 @@ using std::chrono::milliseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr int kQos = 1;
+// Acks received within this window are applied together (one durable write).
+constexpr milliseconds kAckBatch{100};
 
 std::string protocolName(int version) { return version >= 5 ? "5" : "3.1.1"; }
 
@@ -73,6 +75,9 @@ class MqttSync final : public Sync {
     loop_.cancelTimer(tickTimer_);
     if (retryTimer_) loop_.cancelTimer(*retryTimer_);
     retryTimer_.reset();
+    if (ackTimer_) loop_.cancelTimer(*ackTimer_);
+    ackTimer_.reset();
+    if (!pendingAcks_.empty()) applyPendingAcks();  // keep what the OMS told us
     if (client_ && phase_ == Phase::kConnected) {
       // C-P4: say goodbye ourselves; a DISCONNECT then discards the will.
       auto s = client_->publishAndWait(stateTopic_, encodeOffline(session_), kQos, true,
@@ -346,27 +351,58 @@ class MqttSync final : public Sync {
       log_.warn("ignoring a malformed ack: {}", n.error().message);
       return;
     }
-    auto changed = port_.acknowledge(*n);
-    if (!changed) {
-      setError("cannot store ack " + std::to_string(*n) + ": " + changed.error().describe());
-      log_.error("{}", lastError_);
-      return;
+    // Acks are applied in batches: each applied ack is a durable write, and
+    // an OMS acking every few ms must not stall delivery on fsyncs. The
+    // latest valid ack of a batch wins; an ack applied up to kAckBatch late
+    // at worst causes a few duplicate resends after a crash.
+    pendingAcks_.push_back(*n);
+    if (ackTimer_) return;
+    auto since = clock_->steadyNow() - lastAckApplied_;
+    auto delay = since >= kAckBatch ? milliseconds(0)
+                                    : std::chrono::ceil<milliseconds>(kAckBatch - since);
+    ackTimer_ = loop_.addTimer(delay, [this] {
+      ackTimer_.reset();
+      applyPendingAcks();
+    });
+  }
+
+  void applyPendingAcks() {
+    std::vector<int64_t> acks;
+    acks.swap(pendingAcks_);
+    lastAckApplied_ = clock_->steadyNow();
+    std::sort(acks.begin(), acks.end(), std::greater<>());
+    int64_t applied = -1;
+    for (int64_t n : acks) {
+      if (applied >= 0 || n <= ackedThrough_) {
+        // Superseded within this batch, or stale/duplicate (C-A3): by itself
+        // it changes nothing.
+        ++counters_.acksIgnored;
+        continue;
+      }
+      auto changed = port_.acknowledge(n);
+      if (!changed) {
+        setError("cannot store ack " + std::to_string(n) + ": " + changed.error().describe());
+        log_.error("{}", lastError_);
+        return;
+      }
+      if (!*changed) {
+        // C-A3: beyond what was ever sent (or otherwise refused by the store).
+        ++counters_.acksIgnored;
+        log_.debug("ack {} changed nothing (acked through {})", n, ackedThrough_);
+        continue;
+      }
+      applied = n;
     }
-    if (!*changed) {
-      // C-A3: stale, duplicate or beyond what was ever sent.
-      ++counters_.acksIgnored;
-      log_.debug("ack {} changed nothing (acked through {})", *n, ackedThrough_);
-      return;
-    }
+    if (applied < 0) return;
     ++counters_.acksApplied;
-    ackedThrough_ = *n;
+    ackedThrough_ = applied;
     if (lastSent_ < ackedThrough_) {
       // Acks for events sent before a restart: no need to send those again.
       lastSent_ = ackedThrough_;
       while (!prefetch_.empty() && prefetch_.front().seq <= ackedThrough_) prefetch_.pop_front();
     }
     waitingSince_ = lastSent_ > ackedThrough_ ? std::optional(clock_->steadyNow()) : std::nullopt;
-    pump();
+    if (running_) pump();
   }
 
   // --- uplink -------------------------------------------------------------
@@ -505,6 +541,9 @@ class MqttSync final : public Sync {
   std::unordered_map<uint64_t, int64_t> inflight_;  // publish id -> seq
   std::unordered_set<uint64_t> statePublishes_;
   std::optional<SteadyTime> waitingSince_;
+  std::vector<int64_t> pendingAcks_;
+  std::optional<EventLoop::TimerId> ackTimer_;
+  SteadyTime lastAckApplied_{};
   SteadyTime lastStateAt_{};
   bool healthPostPending_ = false;
 

@@ -46,7 +46,9 @@ struct SyncStatus {
   uint64_t ackTimeouts = 0;        // times ack_timeout passed and events were resent (C-A2)
   uint64_t acksReceived = 0;
   uint64_t acksApplied = 0;        // acks that advanced acked_through
-  uint64_t acksIgnored = 0;        // malformed, stale, duplicate or out-of-range acks (C-A3)
+  uint64_t acksIgnored = 0;        // acks that changed nothing by themselves: malformed, stale,
+                                   // duplicate, out of range (C-A3), or superseded by a higher
+                                   // ack of the same 100 ms batch
   uint64_t commandsReceived = 0;   // commands stored by the agent (applied or rejected)
   uint64_t commandsRejected = 0;
   uint64_t invalidMessages = 0;    // cmd.invalid events recorded

@@ -198,7 +198,8 @@ int main() {
   std::vector<Figure> figures;
   double rssBase = rssMib();
 
-  auto broker = fl::testing::MosquittoBroker::start({.persistence = false});
+  auto broker = fl::testing::MosquittoBroker::start(
+      {.persistence = false, .extraConfig = "set_tcp_nodelay true"});  // as a latency-minded broker would run
   if (!broker) die(broker.error().describe());
   std::string url = (*broker)->url();
   auto dir = fl::testing::makeTempDir("floorlink-bench-sync");
