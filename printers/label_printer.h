@@ -74,7 +74,7 @@ class LabelPrinter {
 
 // tcp://host:9100 -> ZplTcpPrinter, usb://vid:pid?serial= -> ZplUsbPrinter,
 // serial:/dev/ttyS0?baud=9600 -> ZplSerialPrinter, file:/path -> FilePrinter.
-// Options: dpi (used when the printer does not answer ~HI), status=none
+// Options: dpi (used when the printer does not answer ~HI), poll_ms; usb://…?status=none
 // (printer without read-back: a label counts as printed once written).
 Result<std::unique_ptr<LabelPrinter>> createLabelPrinter(EventLoop& loop, const config::DeviceConfig& device,
                                                          Logger logger = {}, PrinterOptions options = {});
