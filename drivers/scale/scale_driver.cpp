@@ -281,7 +281,11 @@ bool ScaleDriver::send(Request request, const std::string& bytes) {
   }
   if (expectsAnswer(request)) {
     inFlight_ = request;
-    answerTimer_ = loop_.addTimer(options_.answerTimeout, [this] { answerTimedOut(); });
+    // Zero and tare wait for a stable weight on the scale (MT-SICS Z/T):
+    // they get as long as weigh() does.
+    bool command = request == Request::kZero || request == Request::kTare || request == Request::kClearTare;
+    auto wait = command ? std::max(options_.answerTimeout, options_.timeout) : options_.answerTimeout;
+    answerTimer_ = loop_.addTimer(wait, [this] { answerTimedOut(); });
   }
   return true;
 }
@@ -297,7 +301,8 @@ void ScaleDriver::answerTimedOut() {
   std::weak_ptr<int> alive = alive_;
   if (cb) {
     cb(fail(ErrorCode::kTimeout, fmt::format("the scale did not answer the {} command within {} ms",
-                                             requestName(r), options_.answerTimeout.count())));
+                                             requestName(r),
+                                             std::max(options_.answerTimeout, options_.timeout).count())));
     if (!alive.lock()) return;
   }
   if (missed_ >= options_.missedAnswers) {

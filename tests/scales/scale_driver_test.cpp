@@ -231,6 +231,18 @@ TEST(MtSicsScale, ZeroRefusedSaysWhy) {
   EXPECT_NE(z.error().message.find("could not zero"), std::string::npos) << z.error().message;
 }
 
+TEST(MtSicsScale, UnansweredZeroTimesOut) {
+  MtSicsEmulator emu;
+  Rig rig("mt-sics", &emu, {{"timeout_ms", "300"}});
+  ASSERT_TRUE(runUntil(*rig.loop, [&] { return rig.scale->status().state == DeviceState::kOk; }));
+  emu.state.silent = true;
+  auto z = rig.command(&Scale::zero);
+  ASSERT_FALSE(z.has_value());
+  EXPECT_EQ(z.error().code, ErrorCode::kTimeout);
+  EXPECT_NE(z.error().message.find("did not answer the zero command within 300 ms"), std::string::npos)
+      << z.error().message;
+}
+
 TEST(MtSicsScale, LiveReadingsReachWatchers) {
   MtSicsEmulator emu;
   emu.state.grams = 42;
