@@ -105,6 +105,11 @@ Verification verifyLabel(std::string_view zpl, const VerifyExpectations& expecta
     return v;
   }
   v.ok = true;
+  if (!layout->unsupportedBarcodes.empty()) {
+    v.ok = false;
+    v.reason = "cannot verify " + layout->unsupportedBarcodes.front() +
+               ": floorlink verifies Code 128, GS1-128, Code 39, EAN-13, QR Code and (GS1) DataMatrix";
+  }
   for (const auto& b : layout->barcodes) {
     auto c = check(b, *layout, expectations);
     if (!c.ok && v.ok) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "printers/gs1.h"
@@ -346,6 +347,9 @@ Result<Layout> interpret(std::string_view text) {
         b.data = std::string(1, toChar(p, 6, '~'));
       }
       field.barcode = b;
+    } else if (k.size() == 2 && k[0] == 'B' && k != "BY" && (std::isdigit(static_cast<unsigned char>(k[1])) ||
+                                                            std::isupper(static_cast<unsigned char>(k[1])))) {
+      layout.unsupportedBarcodes.push_back(fmt::format("^{} at {},{}", k, field.x + homeX, field.y + homeY));
     } else if (k == "GB") {
       Box b;
       b.thickness = std::max(1, toInt(p, 2, 1));

@@ -72,6 +72,9 @@ struct Layout {
   std::vector<Text> texts;
   std::vector<Box> boxes;
   std::vector<Barcode> barcodes;
+  // Barcode commands this reader does not decode (^B7 PDF417, ^BD MaxiCode, …),
+  // as "^B7 at 10,20": verification refuses labels carrying them.
+  std::vector<std::string> unsupportedBarcodes;
 };
 
 // Interprets one or more formats into what would be printed. Fails with a

@@ -68,6 +68,12 @@ TEST(Verify, PlainSymbologiesRoundTrip) {
   EXPECT_EQ(v.barcodes[3].decoded, "Grüße ^XZ");
 }
 
+TEST(Verify, RefusesBarcodesItCannotCheck) {
+  auto v = verifyLabel("^XA^FO10,20^B7N,5,5,,,N^FDpdf^FS^XZ");
+  EXPECT_FALSE(v.ok);
+  EXPECT_NE(v.reason.find("^B7 at 10,20"), std::string::npos) << v.reason;
+}
+
 TEST(Verify, UnreadableLabelFails) {
   auto v = verifyLabel("^XA^FO1,1^FH^FD_ZZ^FS^XZ");
   EXPECT_FALSE(v.ok);
