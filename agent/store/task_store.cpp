@@ -18,10 +18,25 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+// The answer to one command, as stored in `commands` and sent in cmd.result.
+struct Answer {
+  std::string status;       // accepted | rejected
+  Json errors = Json::array();
+  std::optional<std::vector<std::string>> kept;
+  std::string waveId, taskId;
+};
+
 // Thrown inside the store's own code paths to leave a transaction with an
 // error value; never escapes this file.
 struct Failure {
   Error error;
+};
+
+// Thrown when a wave turns out invalid halfway through storing it: the
+// transaction is rolled back whole and the rejection recorded in a new one
+// (cheaper than a savepoint around every wave).
+struct WaveRejected {
+  Answer answer;
 };
 
 template <class T>
@@ -31,14 +46,6 @@ T unwrap(Result<T> result) {
 }
 
 constexpr const char* kDatabaseFile = "floorlink.db";
-
-// The answer to one command, as stored in `commands` and sent in cmd.result.
-struct Answer {
-  std::string status;       // accepted | rejected
-  Json errors = Json::array();
-  std::optional<std::vector<std::string>> kept;
-  std::string waveId, taskId;
-};
 
 Json fieldErrors(const std::vector<sync::FieldError>& errors) {
   Json out = Json::array();
@@ -198,8 +205,7 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
     return answer;
   }
 
-  d.db->exec("SAVEPOINT wave_assign");
-  try {
+  {
     std::vector<std::string> kept;
     int64_t priority = wave.priority.value_or(0);
     if (currentRevision) {
@@ -280,22 +286,14 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
             : owner == wave.waveId
                 ? "task_id " + t.taskId + " appears more than once in this wave"
                 : "task_id " + t.taskId + " already belongs to wave " + owner;
-        d.db->exec("ROLLBACK TO wave_assign");
-        d.db->exec("RELEASE wave_assign");
-        d.txnChanges.clear();
         answer.status = "rejected";
         answer.errors = oneError(path, "duplicate_task_id", message);
-        return answer;
+        throw WaveRejected{std::move(answer)};
       }
     }
-    d.db->exec("RELEASE wave_assign");
     answer.status = "accepted";
     answer.kept = std::move(kept);
     return answer;
-  } catch (const SQLite::Exception&) {
-    // Anything but a taken task id fails the whole command; the caller rolls
-    // back the enclosing transaction (savepoint included).
-    throw;
   }
 }
 
@@ -398,6 +396,26 @@ Answer applyTaskCancel(TaskStore::Impl& d, const sync::Command& command,
                   cancel.reason, command.cmdId);
   answer.status = "accepted";
   return answer;
+}
+
+Result<sync::CommandOutcome> recordRejectedWave(TaskStore::Impl& d, const sync::Command& command,
+                                               const Answer& answer) {
+  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
+  try {
+    sync::CommandOutcome outcome;
+    outcome.status = answer.status;
+    outcome.resultSeq = recordAnswer(d, command.cmdId, command.type, answer, false, true);
+    unwrap(d.commitTxn());
+    d.log.info("command {} ({}) rejected: {}", command.cmdId, command.type, answer.errors.dump());
+    return outcome;
+  } catch (const SQLite::Exception& e) {
+    Error error = d.fromException(e, "recording the rejection of command " + command.cmdId);
+    d.rollbackTxn();
+    return std::unexpected(error);
+  } catch (const Failure& f) {
+    d.rollbackTxn();
+    return std::unexpected(f.error);
+  }
 }
 
 }  // namespace
@@ -615,6 +633,9 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
       d.log.info("command {} ({}) rejected", command.cmdId, command.type);
     }
     return outcome;
+  } catch (const WaveRejected& rejected) {
+    d.rollbackTxn();
+    return recordRejectedWave(d, command, rejected.answer);
   } catch (const SQLite::Exception& e) {
     Error error = d.fromException(e, "applying command " + command.cmdId + " (" + command.type + ")");
     d.rollbackTxn();
