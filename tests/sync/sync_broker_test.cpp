@@ -295,7 +295,11 @@ TEST_F(SyncTest, C_A3_BadAcksAreIgnored) {
                           R"({"v":1,"acked_through":"4"})", "garbage", R"({"acked_through":4})"}) {
     ASSERT_TRUE(oms_->publish(kAck, ack));
   }
-  ASSERT_TRUE(eventually([&] { return status().acksReceived == 7; }));
+  // Acks are applied in 100 ms batches: wait until all 7 are accounted for.
+  ASSERT_TRUE(eventually([&] {
+    auto st = status();
+    return st.acksReceived == 7 && st.acksApplied + st.acksIgnored == 7;
+  }));
   auto s = status();
   EXPECT_EQ(s.acksApplied, 1u);
   EXPECT_EQ(s.acksIgnored, 6u);
