@@ -129,7 +129,9 @@ bool isLegalJobTransition(JobState from, JobState to) {
   if (from == to) return !isFinalJob(from);
   switch (from) {
     case JobState::kQueued:
-      return to == JobState::kSent || to == JobState::kCancelled || to == JobState::kExpired;
+      // failed: nothing was sent (render or verification failed, printer refused).
+      return to == JobState::kSent || to == JobState::kFailed || to == JobState::kCancelled ||
+             to == JobState::kExpired;
     case JobState::kSent:
       return to == JobState::kConfirmed || to == JobState::kFailed || to == JobState::kUncertain;
     case JobState::kUncertain:
