@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ack-loss", o.ackLoss, "fraction of acks dropped (0..1)")->check(CLI::Range(0.0, 1.0));
   app.add_option("--ack-dup", o.ackDup, "fraction of acks sent twice (0..1)")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--start-seq", o.startSeq, "first seq this OMS has not processed yet (contiguity and acks count from it)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--seed", o.seed, "random seed for loss/dup")->capture_default_str();
   app.add_flag("--json", jsonOut, "print the summary as JSON");
   app.add_flag("-q,--quiet", quiet, "no progress lines");

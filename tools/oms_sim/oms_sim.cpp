@@ -90,10 +90,7 @@ struct OmsSim::Impl : mqtt::callback {
     }
     // Applied exactly once, by event_id.
     ++sum.uniqueEvents;
-    if (sum.firstSeq == 0 || seq < sum.firstSeq) {
-      sum.firstSeq = seq;
-      sum.contiguousThrough = seq - 1;
-    }
+    if (sum.firstSeq == 0 || seq < sum.firstSeq) sum.firstSeq = seq;
     sum.maxSeq = std::max(sum.maxSeq, seq);
     while (seen.count(sum.contiguousThrough + 1)) ++sum.contiguousThrough;
     if (j["type"] == "cmd.result") {
@@ -171,6 +168,7 @@ Result<std::unique_ptr<OmsSim>> OmsSim::connect(const OmsSimOptions& o) {
   impl->opt = o;
   impl->prefix = "wh/v1/" + o.site + "/" + o.agent + "/";
   impl->rng.seed(o.seed);
+  impl->sum.contiguousThrough = o.startSeq - 1;
   try {
     impl->client = std::make_unique<mqtt::async_client>(
         o.url, o.clientId, mqtt::create_options(o.mqttVersion >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1), nullptr);

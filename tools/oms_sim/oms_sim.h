@@ -28,6 +28,9 @@ struct OmsSimOptions {
   double ackLoss = 0.0;  // fraction of acks not sent
   double ackDup = 0.0;   // fraction of acks sent twice
   uint64_t seed = 1;
+  // Seqs before this one were processed in an earlier run: contiguity (and
+  // so every ack) counts from here. 1 for a new agent database.
+  int64_t startSeq = 1;
 };
 
 struct OmsSimSummary {
@@ -37,7 +40,7 @@ struct OmsSimSummary {
   uint64_t byteMismatches = 0;   // a redelivery with other bytes (breaks C-E3)
   uint64_t malformed = 0;        // not an event per §5 (bad JSON, wrong event_id, …)
   int64_t firstSeq = 0;          // lowest seq seen
-  int64_t contiguousThrough = 0; // every seq from firstSeq to here was seen
+  int64_t contiguousThrough = 0; // every seq from startSeq to here was seen (what we ack)
   int64_t maxSeq = 0;
   uint64_t acksSent = 0, acksLost = 0, acksDuplicated = 0;
   uint64_t commandsSent = 0;
