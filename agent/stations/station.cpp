@@ -12,6 +12,9 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kScanHistory = 20;
+// A platter reading at or below this counts as empty (scale noise, a
+// forgotten pen): the next box may be weighed.
+constexpr int64_t kEmptyPlatterG = 20;
 
 bool allDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -115,6 +118,12 @@ Station::Station(config::StationConfig config, StationDeps deps, drivers::ScanCl
     : config_(std::move(config)), deps_(std::move(deps)), classifier_(std::move(classifier)) {
   view_.id = config_.id;
   view_.kind = config_.kind;
+}
+
+Station::~Station() {
+  *alive_ = false;
+  stopPlatterWatch();
+  if (reweighWatch_ != 0 && deps_.scale != nullptr) deps_.scale->unwatchReadings(reweighWatch_);
 }
 
 void Station::changed() {
@@ -505,7 +514,7 @@ void Station::packScan(const Scanned& s) {
   if (cmd) {
     if (*cmd == "REWEIGH" && (view_.step == Step::kOutOfTolerance || view_.step == Step::kWeighing)) {
       accept(s, "Weighing again.");
-      packWeigh();
+      packReweigh();
     } else if (cmd->starts_with("OVERRIDE:") && view_.step == Step::kOutOfTolerance) {
       std::string by = cmd->substr(9);
       if (by.empty()) {
@@ -546,12 +555,63 @@ void Station::packWeigh() {
     setStep(Step::kOutOfTolerance, "No scale: a supervisor override is needed.");
     return;
   }
+  if (platterMustClear_) {
+    setStep(Step::kWeighing, "Take the previous box off the scale, then put the box for order " +
+                                 view_.task->orderId + " on it.");
+    weighAfterClear_ = true;
+    changed();
+    return;
+  }
   setStep(Step::kWeighing, "Put the box for order " + view_.task->orderId + " on the scale and let it settle.");
   uint64_t generation = ++weighGeneration_;
   deps_.scale->weigh([this, alive = alive_, generation](Result<drivers::Weight> w) {
     if (!*alive || generation != weighGeneration_) return;
     packWeighed(w);
   });
+}
+
+// The packer changed the box: a stable run from before the request must not
+// answer it. Wait for the next reading, then ask for a stable weight (an
+// unchanged box is answered at once, a changed one once it settles).
+void Station::packReweigh() {
+  if (deps_.scale == nullptr) {
+    packWeigh();
+    return;
+  }
+  ++weighGeneration_;  // an earlier weigh in flight no longer matters
+  setStep(Step::kWeighing, "Let the box settle on the scale.");
+  changed();
+  if (reweighWatch_ != 0) deps_.scale->unwatchReadings(reweighWatch_);
+  reweighWatch_ = deps_.scale->watchReadings([this, alive = alive_](const drivers::Reading&) {
+    if (!*alive || reweighWatch_ == 0) return;
+    deps_.scale->unwatchReadings(reweighWatch_);
+    reweighWatch_ = 0;
+    if (view_.task && view_.step == Step::kWeighing) packWeigh();
+  });
+}
+
+void Station::watchForEmptyPlatter() {
+  if (deps_.scale == nullptr) return;
+  stopPlatterWatch();
+  platterMustClear_ = true;
+  platterWatch_ = deps_.scale->watchReadings([this, alive = alive_](const drivers::Reading& r) {
+    if (!*alive || !platterMustClear_) return;
+    if (!r.weightKnown || r.grams > kEmptyPlatterG) return;
+    platterMustClear_ = false;
+    // Unwatch outside the scale's callback loop.
+    deps_.scale->unwatchReadings(platterWatch_);
+    platterWatch_ = 0;
+    if (weighAfterClear_ && view_.task && view_.step == Step::kWeighing) {
+      weighAfterClear_ = false;
+      packWeigh();
+      changed();
+    }
+  });
+}
+
+void Station::stopPlatterWatch() {
+  if (platterWatch_ != 0 && deps_.scale != nullptr) deps_.scale->unwatchReadings(platterWatch_);
+  platterWatch_ = 0;
 }
 
 void Station::packWeighed(const Result<drivers::Weight>& weight) {
@@ -562,6 +622,10 @@ void Station::packWeighed(const Result<drivers::Weight>& weight) {
     setStep(Step::kOutOfTolerance, "No stable weight. Check the box sits still on the scale, then re-weigh.");
     feedback(false, ScanSource::kScanner);
     changed();
+    return;
+  }
+  if (weight->grams <= kEmptyPlatterG) {
+    packWeigh();  // an empty platter is no box: keep waiting for one
     return;
   }
   int64_t expected = spec_.value("expected_weight_g", int64_t{0});
@@ -717,6 +781,7 @@ void Station::packConfirm(const Scanned& s, const std::string& code) {
     return;
   }
   accept(s, "Box for order " + t.orderId + " is packed.");
+  watchForEmptyPlatter();
   std::string done = view_.message;
   refresh();
   tell(done, false);

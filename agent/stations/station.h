@@ -83,6 +83,7 @@ struct StationDeps {
 class Station {
  public:
   Station(config::StationConfig config, StationDeps deps, drivers::ScanClassifier classifier);
+  ~Station();
   Station(const Station&) = delete;
   Station& operator=(const Station&) = delete;
 
@@ -126,6 +127,9 @@ class Station {
   void pickCount(const Scanned& s, int64_t newCount, bool fromItem);
   void pickShort(const Scanned& s);
   void packWeigh();
+  void packReweigh();
+  void watchForEmptyPlatter();
+  void stopPlatterWatch();
   void packWeighed(const Result<drivers::Weight>& weight);
   void packRecordWeight(int64_t grams, const std::string& overrideBy);
   void packPrint();
@@ -143,6 +147,12 @@ class Station {
   // Pack: the weight waiting for an override decision.
   int64_t pendingWeightG_ = 0;
   uint64_t weighGeneration_ = 0;  // ignores answers to abandoned weigh() calls
+  // After a box is done the platter must be seen empty before the next
+  // weight counts: otherwise the previous box's weight would be recorded.
+  bool platterMustClear_ = false;
+  bool weighAfterClear_ = false;
+  drivers::Scale::WatchId platterWatch_ = 0;
+  drivers::Scale::WatchId reweighWatch_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -62,6 +62,9 @@ TEST_F(Floor, PickScanOrderRulesAndShortPick) {
   EXPECT_EQ(v["task"]["qty_done"], 1);
   v = scan("pick1", "CMD:QTY:9");
   EXPECT_EQ(v["last_scans"][0]["reason"], "bad_quantity");
+  v = scan("pick1", "]C10109506000134353");  // GS1 GTIN with a bad check digit
+  EXPECT_EQ(v["last_scans"][0]["reason"], "unreadable");
+  EXPECT_EQ(v["task"]["qty_done"], 1);
   v = scan("pick1", "CMD:SHORT");
   EXPECT_EQ(v["step"], "idle");
   auto shortEv = waitEvent("pick.short", "T-2");
@@ -115,7 +118,9 @@ TEST_F(Floor, PackSupervisorOverrideIsRecorded) {
   control_.command("weight 900");
   scan("pack1", "P-2");  // the task id opens it too
   ASSERT_TRUE(waitStep("pack1", "out_of_tolerance"));
-  auto v = scan("pack1", "CMD:OVERRIDE:SUP7");
+  auto v = scan("pack1", "CMD:OVERRIDE:");
+  EXPECT_EQ(v["last_scans"][0]["reason"], "bad_override");
+  v = scan("pack1", "CMD:OVERRIDE:SUP7");
   ASSERT_TRUE(waitUntil([&] { return eventsOfType("pack.weighed").size() == 2; }, 10s));
   auto overridden = eventsOfType("pack.weighed")[1];
   EXPECT_EQ(overridden["data"]["override"]["by"], "SUP7");

@@ -33,7 +33,8 @@ std::string ago(int64_t ms) {
 
 void printStatus(const json& s) {
   std::cout << "floorlink " << text(s, "agent_version") << "  " << text(s, "site") << "/" << text(s, "agent")
-            << "  up " << ago(s.value("uptime_s", int64_t{0}) * 1000) << "\n";
+            << "  up " << (s.value("uptime_s", int64_t{0}) == 0 ? std::string("0 s") : ago(s.value("uptime_s", int64_t{0}) * 1000))
+            << "\n";
   if (s.contains("database")) {
     const auto& d = s["database"];
     std::cout << "database  " << text(d, "state") << "  " << text(d, "detail", "") << "\n";
