@@ -3,7 +3,13 @@
 #include <mqtt/async_client.h>
 #include <nlohmann/json.hpp>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -34,6 +40,29 @@ std::string OmsSimSummary::describe() const {
   s += "cmd.invalid received " + std::to_string(invalids) + "\n";
   s += std::string("checks               ") + (checksHold() ? "hold" : "FAILED") + "\n";
   return s;
+}
+
+// Paho C leaves Nagle on; small commands and acks would wait for delayed
+// ACKs. Set TCP_NODELAY on this process's sockets to the broker's port.
+void setNoDelayTowardPort(const std::string& url) {
+  auto colon = url.rfind(':');
+  if (colon == std::string::npos) return;
+  int port = std::atoi(url.c_str() + colon + 1);
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return;
+  while (dirent* e = ::readdir(dir)) {
+    int fd = std::atoi(e->d_name);
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (fd <= 2 || ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    int p = peer.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)
+            : peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port)
+                                         : -1;
+    if (p != port) continue;
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ::closedir(dir);
 }
 
 struct OmsSim::Impl : mqtt::callback {
@@ -195,6 +224,7 @@ Result<std::unique_ptr<OmsSim>> OmsSim::connect(const OmsSimOptions& o) {
     }
     impl->client->connect(opts)->wait_for(std::chrono::seconds(10));
     if (!impl->client->is_connected()) return fail(ErrorCode::kDisconnected, "cannot connect to " + o.url);
+    setNoDelayTowardPort(o.url);
     impl->client->subscribe(impl->prefix + "evt", 1)->wait_for(std::chrono::seconds(5));
     impl->client->subscribe(impl->prefix + "state", 1)->wait_for(std::chrono::seconds(5));
   } catch (const mqtt::exception& e) {
