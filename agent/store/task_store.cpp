@@ -117,12 +117,15 @@ int64_t recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_v
   return seq;
 }
 
-void insertTask(TaskStore::Impl& d, const sync::TaskSpec& t, const std::string& waveId,
+constexpr const char* kInsertTask =
+    "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
+    "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+// `s` is the prepared kInsertTask, fetched once per wave (hot loop).
+void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string& waveId,
                 int64_t revision, int64_t priority, int64_t now) {
-  SQLite::Statement& s = d.cached(
-      "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
-      "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms) "
-      "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.reset();
   static const std::string kEmpty;
   const std::string* bin = &kEmpty;
   const std::string* sku = &kEmpty;
@@ -265,11 +268,12 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
       ins.bind(7, static_cast<int64_t>(now));
       ins.exec();
     }
+    SQLite::Statement& insert = d.cached(kInsertTask);
     for (size_t i = 0; i < wave.tasks.size(); ++i) {
       const sync::TaskSpec& t = wave.tasks[i];
-      if (keptSet.contains(t.taskId)) continue;
+      if (!keptSet.empty() && keptSet.contains(t.taskId)) continue;
       try {
-        insertTask(d, t, wave.waveId, wave.revision, priority, now);
+        insertTask(insert, t, wave.waveId, wave.revision, priority, now);
       } catch (const SQLite::Exception& e) {
         if (!detail::isConstraint(e)) throw;
         // Which constraint: the task id is taken, in this wave or another.
