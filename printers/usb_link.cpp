@@ -2,10 +2,13 @@
 // ~HS replies where the printer offers it (bidirectional protocol). libusb
 // calls block, so a worker thread does them and only post()s to the loop.
 #include <libusb-1.0/libusb.h>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -44,6 +47,12 @@ class UsbLink final : public PrinterLink {
         if (len <= 0 || wantSerial != reinterpret_cast<char*>(s)) continue;
       }
       found = list[i];
+    }
+    if (found) {
+      char node[64];
+      std::snprintf(node, sizeof node, "/dev/bus/usb/%03u/%03u", libusb_get_bus_number(found),
+                    libusb_get_device_address(found));
+      node_ = node;
     }
     Status result = ok();
     if (!found) {
@@ -148,6 +157,10 @@ class UsbLink final : public PrinterLink {
         if (!running_) return;
         chunk = out_.substr(0, 16384);
       }
+      // Without a transfer in flight nothing else would notice an unplug
+      // (status=none, unidirectional printers): the kernel removes the node.
+      if (struct stat st{}; chunk.empty() && !node_.empty() && ::stat(node_.c_str(), &st) != 0 && errno == ENOENT)
+        return lost(gen, LIBUSB_ERROR_NO_DEVICE);
       if (!chunk.empty()) {
         int sent = 0;
         int rc = libusb_bulk_transfer(handle_, outEndpoint_, reinterpret_cast<unsigned char*>(chunk.data()),
@@ -191,6 +204,7 @@ class UsbLink final : public PrinterLink {
   Handlers handlers_;
   libusb_context* ctx_ = nullptr;
   libusb_device_handle* handle_ = nullptr;
+  std::string node_;  // /dev/bus/usb/BBB/DDD of the open printer
   int interface_ = 0;
   uint8_t outEndpoint_ = 0, inEndpoint_ = 0;
   std::thread worker_;

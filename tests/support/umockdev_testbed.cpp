@@ -110,6 +110,13 @@ struct UsbState {
   std::deque<std::vector<uint8_t>> inputReports;
   bool driverBound = true;
   UmockdevTestbed::UsbStats stats;
+  std::string driverName = "usbhid";
+  // Printers: bulk IN answers from the responder; after unplug every ioctl but
+  // reaping fails with ENODEV and pending URBs end with -ESHUTDOWN (the kernel's way).
+  bool printer = false;
+  bool gone = false;
+  UmockdevTestbed::BulkResponder responder;
+  std::string bulkIn;
 
   ~UsbState() {
     for (auto& u : urbs) {
@@ -153,6 +160,32 @@ struct UsbState {
     int n = std::min<int>({static_cast<int>(reply.size()), static_cast<int>(length), maxLength});
     std::memcpy(data, reply.data(), static_cast<size_t>(n));
     return n;
+  }
+
+  // Completes waiting bulk IN urbs, oldest first, with the responder's answers.
+  void completeBulkInLocked() {
+    for (auto& u : urbs) {
+      if (u.ready || bulkIn.empty()) continue;
+      auto* urb = reinterpret_cast<usbdevfs_urb*>(u.urb->data);
+      if (urb->type != USBDEVFS_URB_TYPE_BULK || !(urb->endpoint & 0x80)) continue;
+      int n = std::min<int>(static_cast<int>(bulkIn.size()), urb->buffer_length);
+      std::memcpy(u.buffer->data, bulkIn.data(), static_cast<size_t>(n));
+      bulkIn.erase(0, static_cast<size_t>(n));
+      u.ready = true;
+      u.status = 0;
+      u.actualLength = n;
+    }
+  }
+
+  // Unplugged: what was in flight ends as the kernel ends it.
+  void goneLocked() {
+    gone = true;
+    for (auto& u : urbs) {
+      if (u.ready) continue;
+      u.ready = true;
+      u.status = -ESHUTDOWN;
+      u.actualLength = 0;
+    }
   }
 
   // Completes the oldest interrupt IN urb with a queued report, if any.
@@ -292,6 +325,11 @@ gboolean onUsbIoctl(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer us
   auto* st = static_cast<UsbState*>(user);
   gulong request = umockdev_ioctl_client_get_request(client);
   std::lock_guard lock(st->mutex);
+  if (st->gone && request != USBDEVFS_REAPURB && request != USBDEVFS_REAPURBNDELAY &&
+      request != USBDEVFS_DISCARDURB) {
+    umockdev_ioctl_client_complete(client, -1, ENODEV);
+    return TRUE;
+  }
   switch (request) {
     case USBDEVFS_GET_CAPABILITIES: {
       UMockdevIoctlData* d = resolveArg(client, sizeof(uint32_t));
@@ -310,7 +348,7 @@ gboolean onUsbIoctl(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer us
         umockdev_ioctl_client_complete(client, -1, ENODATA);
         return TRUE;
       }
-      std::snprintf(gd->driver, sizeof gd->driver, "usbhid");
+      std::snprintf(gd->driver, sizeof gd->driver, "%s", st->driverName.c_str());
       g_object_unref(d);
       umockdev_ioctl_client_complete(client, 0, 0);
       return TRUE;
@@ -370,9 +408,16 @@ gboolean onUsbIoctl(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer us
         st->stats.outReports.emplace_back(buf->data, buf->data + urb->buffer_length);
         p.ready = true;
         p.actualLength = urb->buffer_length;
+      } else if (urb->type == USBDEVFS_URB_TYPE_BULK && !(urb->endpoint & 0x80)) {
+        std::string bytes(reinterpret_cast<const char*>(buf->data), static_cast<size_t>(urb->buffer_length));
+        st->stats.bulkOut += bytes;
+        if (st->responder) st->bulkIn += st->responder(bytes);
+        p.ready = true;
+        p.actualLength = urb->buffer_length;
       }
       st->urbs.push_back(p);
       st->completeInputLocked();
+      st->completeBulkInLocked();
       umockdev_ioctl_client_complete(client, 0, 0);
       return TRUE;
     }
@@ -393,6 +438,7 @@ gboolean onUsbIoctl(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer us
     case USBDEVFS_REAPURB:
     case USBDEVFS_REAPURBNDELAY: {
       st->completeInputLocked();
+      st->completeBulkInLocked();
       for (auto it = st->urbs.begin(); it != st->urbs.end(); ++it) {
         if (!it->ready) continue;
         auto* urb = reinterpret_cast<usbdevfs_urb*>(it->urb->data);
@@ -407,7 +453,7 @@ gboolean onUsbIoctl(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer us
         st->urbs.erase(it);
         return TRUE;
       }
-      umockdev_ioctl_client_complete(client, -1, EAGAIN);
+      umockdev_ioctl_client_complete(client, -1, st->gone ? ENODEV : EAGAIN);
       return TRUE;
     }
     case USBDEVFS_CONNECTINFO: {
@@ -607,6 +653,65 @@ UmockdevTestbed::UsbHidDevice UmockdevTestbed::addUsbHidDevice(const UsbHidSpec&
   return d;
 }
 
+UmockdevTestbed::UsbHidDevice UmockdevTestbed::addUsbPrinter(const UsbPrinterSpec& spec, BulkResponder responder) {
+  auto lo = [](unsigned v) { return static_cast<uint8_t>(v & 0xFF); };
+  auto hi = [](unsigned v) { return static_cast<uint8_t>((v >> 8) & 0xFF); };
+  bool bidirectional = spec.interfaceProtocol >= 2;
+  uint8_t endpoints = bidirectional ? 2 : 1;
+  uint8_t total = static_cast<uint8_t>(9 + 9 + 7 * endpoints);
+  std::vector<uint8_t> desc = {
+      18, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 64, lo(spec.vendorId), hi(spec.vendorId), lo(spec.productId),
+      hi(spec.productId), 0x00, 0x01, 1, 2, 3, 1,
+      // configuration: 1 interface, printer class 7 subclass 1, bulk OUT 0x01 (and bulk IN 0x82)
+      9, 0x02, total, 0, 1, 1, 0, 0xC0, 1,
+      9, 0x04, 0, 0, endpoints, 0x07, 0x01, static_cast<uint8_t>(spec.interfaceProtocol), 0,
+      7, 0x05, 0x01, 0x02, 64, 0, 0,
+  };
+  if (bidirectional) desc.insert(desc.end(), {7, 0x05, 0x82, 0x02, 64, 0, 0});
+  char busDev[32];
+  std::snprintf(busDev, sizeof busDev, "%03d/%03d", spec.busNumber, spec.deviceNumber);
+  UsbHidDevice d;
+  d.node = std::string("/dev/bus/usb/") + busDev;
+  std::string sysName = std::to_string(spec.busNumber) + "-" + std::to_string(spec.deviceNumber);
+  d.sysPath = "/sys/devices/pci0000:00/0000:00:14.0/usb" + std::to_string(spec.busNumber) + "/" + sysName;
+  char ids[64];
+  std::snprintf(ids, sizeof ids, "%04x:%04x", spec.vendorId, spec.productId);
+  std::string vid(ids, 4), pid(ids + 5, 4);
+  char num[16];
+  std::snprintf(num, sizeof num, "%03d", spec.busNumber);
+  std::string busnum = num;
+  std::snprintf(num, sizeof num, "%03d", spec.deviceNumber);
+  std::string devnum = num;
+  impl_->addFromString("P: " + d.sysPath.substr(4) + "\nN: bus/usb/" + busDev + "=" + hex(desc) +
+                       "\nE: DEVNAME=/dev/bus/usb/" + busDev + "\nE: DEVTYPE=usb_device\nE: DRIVER=usb\n" +
+                       "E: PRODUCT=" + vid + "/" + pid + "/100\nE: TYPE=0/0/0\nE: BUSNUM=" + busnum +
+                       "\nE: DEVNUM=" + devnum + "\nE: SUBSYSTEM=usb\nE: ID_VENDOR_ID=" + vid + "\nE: ID_MODEL_ID=" +
+                       pid + "\nE: ID_SERIAL_SHORT=" + spec.serial + "\nA: busnum=" +
+                       std::to_string(spec.busNumber) + "\nA: devnum=" + std::to_string(spec.deviceNumber) +
+                       "\nA: speed=12\nA: bConfigurationValue=1\nA: bNumConfigurations=1\nA: bNumInterfaces= 1\n"
+                       "A: idVendor=" + vid + "\nA: idProduct=" + pid + "\nA: serial=" + spec.serial +
+                       "\nA: product=" + spec.product + "\nA: manufacturer=" + spec.manufacturer +
+                       "\nA: dev=189:" + std::to_string((spec.busNumber - 1) * 128 + spec.deviceNumber - 1) +
+                       "\nH: descriptors=" + hex(desc) + "\n");
+  auto st = std::make_unique<UsbState>();
+  st->spec.vendorId = spec.vendorId;
+  st->spec.productId = spec.productId;
+  st->spec.manufacturer = spec.manufacturer;
+  st->spec.product = spec.product;
+  st->spec.serial = spec.serial;
+  st->spec.reportDescriptor.clear();
+  st->spec.busNumber = spec.busNumber;
+  st->spec.deviceNumber = spec.deviceNumber;
+  st->descriptors = desc;
+  st->driverBound = spec.kernelDriverBound;
+  st->driverName = "usblp";
+  st->printer = true;
+  st->responder = std::move(responder);
+  impl_->attach(d.node, G_CALLBACK(onUsbIoctl), st.get());
+  impl_->usb[d.node] = std::move(st);
+  return d;
+}
+
 void UmockdevTestbed::queueInputReport(const UsbHidDevice& dev, std::vector<uint8_t> report) {
   auto it = impl_->usb.find(dev.node);
   ASSERT_NE(it, impl_->usb.end());
@@ -623,6 +728,10 @@ UmockdevTestbed::UsbStats UmockdevTestbed::usbStats(const UsbHidDevice& dev) con
 }
 
 void UmockdevTestbed::unplug(const UsbHidDevice& dev) {
+  if (auto it = impl_->usb.find(dev.node); it != impl_->usb.end() && it->second->printer) {
+    std::lock_guard lock(it->second->mutex);
+    it->second->goneLocked();
+  }
   umockdev_testbed_remove_device(impl_->bed, dev.sysPath.c_str());
   std::error_code ec;
   std::filesystem::remove(impl_->root() + dev.node, ec);

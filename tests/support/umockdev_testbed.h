@@ -21,10 +21,15 @@
 //   - USB HID (scanners 0x8C, scales 0x8D): addUsbHidDevice(spec) and
 //     queueInputReport(device, bytes); the usbdevfs ioctls libusb issues are
 //     answered here (control transfers for descriptors, interrupt IN reads).
+//   - USB printer class (label printers): addUsbPrinter(spec, responder);
+//     bulk OUT bytes land in usbStats(dev).bulkOut and go to the responder,
+//     whose answer comes back on bulk IN. After unplug() a printer's open
+//     handle fails with ENODEV, as the kernel's does.
 // All methods are thread-safe with respect to the umockdev worker thread
 // that answers ioctls; call them from the test thread.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,7 +71,24 @@ class UmockdevTestbed {
     int releaseCount = 0;
     int controlTransfers = 0;
     std::vector<std::vector<uint8_t>> outReports;  // interrupt OUT / SET_REPORT data
+    std::string bulkOut;                           // every bulk OUT byte, in order (printers)
   };
+  // A USB printer-class device (interface class 7): protocol 2 (bidirectional)
+  // has bulk OUT 0x01 and bulk IN 0x82, protocol 1 (unidirectional) only bulk OUT.
+  struct UsbPrinterSpec {
+    uint16_t vendorId = 0x0a5f;  // Zebra
+    uint16_t productId = 0x0164;
+    std::string manufacturer = "Zebra Technologies";
+    std::string product = "ZTC ZT410-203dpi ZPL";
+    std::string serial = "XXQ123";
+    int interfaceProtocol = 2;
+    int busNumber = 1;
+    int deviceNumber = 7;
+    bool kernelDriverBound = true;  // "usblp" owns it until detached
+  };
+  // Runs on the umockdev thread with the bytes of each bulk OUT transfer; what
+  // it returns is queued for bulk IN (the printer's answers).
+  using BulkResponder = std::function<std::string(std::string_view)>;
 
   // Fails the calling test (ADD_FAILURE) when not run under umockdev-wrapper.
   UmockdevTestbed();
@@ -103,6 +125,8 @@ class UmockdevTestbed {
   // The next interrupt IN transfer completes with these bytes.
   void queueInputReport(const UsbHidDevice& dev, std::vector<uint8_t> report);
   UsbStats usbStats(const UsbHidDevice& dev) const;
+  // The handle is a UsbHidDevice too (node + sysPath); usbStats/unplug work on it.
+  UsbHidDevice addUsbPrinter(const UsbPrinterSpec& spec, BulkResponder responder = {});
   // Removes the sysfs entry and the /dev/bus/usb node (replug with a new
   // deviceNumber, as the kernel would).
   void unplug(const UsbHidDevice& dev);
