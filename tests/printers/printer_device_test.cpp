@@ -55,7 +55,7 @@ class EmulatedZplPrinter {
           ++statusQueries_;
           if (!silent_) {
             reply += statusLocked().reply();
-            if (!paperOut_ && formatsWaiting_ > 0) --formatsWaiting_;
+            if (!paperOut_ && !holdFormats_ && formatsWaiting_ > 0) --formatsWaiting_;
           }
           i += 3;
           continue;
@@ -113,6 +113,11 @@ class EmulatedZplPrinter {
     std::lock_guard lock(mutex_);
     silent_ = on;
   }
+  // Received formats keep "printing" (a long batch): ~HS reports them waiting.
+  void setHoldFormats(bool on) {
+    std::lock_guard lock(mutex_);
+    holdFormats_ = on;
+  }
 
  private:
   HostStatus statusLocked() const {
@@ -133,7 +138,7 @@ class EmulatedZplPrinter {
 
   mutable std::mutex mutex_;
   std::string pending_, data_;
-  bool inFormat_ = false, paperOut_ = false, silent_ = false;
+  bool inFormat_ = false, paperOut_ = false, silent_ = false, holdFormats_ = false;
   int formatsWaiting_ = 0, formatsReceived_ = 0, statusQueries_ = 0, identificationQueries_ = 0;
 };
 
@@ -345,6 +350,27 @@ TEST_F(SerialPrinterTest, UnplugGoesOfflineAndReplugUnderANewNodeComesBack) {
   EXPECT_EQ(states.back(), PrinterState::kOk);
 }
 
+TEST_F(SerialPrinterTest, UnpluggedBetweenSendAndConfirmationIsUncertain) {
+  auto printer = makePrinter();
+  ASSERT_TRUE(printer);
+  ASSERT_TRUE(printer->start(nullptr));
+  ASSERT_TRUE(pumpUntil([&] { return printer->status().state == PrinterState::kOk; })) << printer->status().reason;
+  emulated.setHoldFormats(true);
+  std::optional<PrintResult> result;
+  printer->print(kRawLabel, nullptr, [&](const PrintResult& r) { result = r; });
+  int queries = emulated.statusQueries();
+  // The label is in and the printer has said at least once that it is still printing it.
+  ASSERT_TRUE(pumpUntil([&] { return emulated.formatsReceived() == 1 && emulated.statusQueries() >= queries + 2; }));
+  ASSERT_FALSE(result.has_value()) << result->detail;
+  plugged = false;
+  bed.unplug(port);
+  ASSERT_TRUE(pumpUntil([&] { return result.has_value(); }));
+  EXPECT_EQ(result->outcome, PrintOutcome::kUncertain) << result->detail;
+  EXPECT_NE(result->detail.find("check whether it printed"), std::string::npos) << result->detail;
+  EXPECT_EQ(emulated.data(), kRawLabel);
+  EXPECT_EQ(printer->status().state, PrinterState::kOffline);
+}
+
 TEST_F(SerialPrinterTest, MissingPortIsOfflineWithTheReason) {
   auto p = createLabelPrinter(*loop, testing::printerConfig("serial:/dev/serial/by-id/usb-nothing-if00-port0", "lp9"),
                               Logger(), fastOptions());
@@ -522,6 +548,26 @@ TEST_F(UsbPrinterTest, UnplugGoesOfflineAndReplugComesBack) {
   ASSERT_GE(states.size(), 3u);
   EXPECT_EQ(states[1], PrinterState::kOffline);
   EXPECT_EQ(states.back(), PrinterState::kOk);
+}
+
+TEST_F(UsbPrinterTest, UnpluggedBetweenSendAndConfirmationIsUncertain) {
+  auto dev = plugIn();
+  auto printer = makePrinter("usb://0a5f:0164");
+  ASSERT_TRUE(printer);
+  ASSERT_TRUE(printer->start(nullptr));
+  ASSERT_TRUE(runUntil([&] { return printer->status().state == PrinterState::kOk; })) << printer->status().reason;
+  emulated.setHoldFormats(true);
+  std::optional<PrintResult> result;
+  printer->print(kRawLabel, nullptr, [&](const PrintResult& r) { result = r; });
+  int queries = emulated.statusQueries();
+  ASSERT_TRUE(runUntil([&] { return emulated.formatsReceived() == 1 && emulated.statusQueries() >= queries + 2; }));
+  ASSERT_FALSE(result.has_value()) << result->detail;
+  bed.unplug(dev);
+  ASSERT_TRUE(runUntil([&] { return result.has_value(); }));
+  EXPECT_EQ(result->outcome, PrintOutcome::kUncertain) << result->detail;
+  EXPECT_NE(result->detail.find("unplugged"), std::string::npos) << result->detail;
+  EXPECT_EQ(emulated.data(), kRawLabel);
+  EXPECT_EQ(printer->status().state, PrinterState::kOffline);
 }
 
 TEST_F(UsbPrinterTest, UnplugWithoutStatusChannelGoesOfflineToo) {
