@@ -5,7 +5,11 @@
 // answers ~HS/~HI with printers' own reply formatting.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "fake_job_store.h"
@@ -26,7 +30,7 @@ constexpr const char* kSerialById = "usb-Zebra_Technologies_ZTC_ZT410-203dpi_ZPL
 PrinterOptions fastOptions() {
   PrinterOptions o;
   o.pollInterval = 300ms;
-  o.replyTimeout = 400ms;
+  o.replyTimeout = 1000ms;  // generous: other builds share the CPU; only the silence cases wait it out
   o.confirmTimeout = 3s;
   o.confirmPoll = 20ms;
   o.reconnectMin = 50ms;
@@ -501,7 +505,7 @@ TEST_F(UsbPrinterTest, StatusNoneWritesTheLabelWithoutReadingBack) {
   ASSERT_TRUE(runUntil([&] { return result.has_value(); }));
   EXPECT_EQ(result->outcome, PrintOutcome::kConfirmed) << result->detail;
   EXPECT_NE(result->detail.find("reports no status"), std::string::npos) << result->detail;
-  (void)loop->runFor(400ms);  // past an idle poll interval: still nothing asked
+  (void)loop->runFor(400ms);  // past an idle poll interval (300 ms): still nothing asked
   // Only the label went out: no ~HI, no ~HS.
   EXPECT_EQ(bed.usbStats(dev).bulkOut, kRawLabel);
   EXPECT_EQ(emulated.statusQueries(), 0);
