@@ -175,30 +175,30 @@ void ControlServer::accept() {
     conn->server = this;
     conn->fd = c;
     auto watch = loop_.watchFd(c, static_cast<uint32_t>(IoEvent::kRead), [this, weak = std::weak_ptr(conn)](uint32_t ev) {
-      auto conn = weak.lock();
-      if (!conn || conn->closed) return;
-      if (has(ev, IoEvent::kWrite)) conn->flush();
-      if (conn->closed || !(has(ev, IoEvent::kRead) || has(ev, IoEvent::kHangup))) return;
+      auto self = weak.lock();
+      if (!self || self->closed) return;
+      if (has(ev, IoEvent::kWrite)) self->flush();
+      if (self->closed || !(has(ev, IoEvent::kRead) || has(ev, IoEvent::kHangup))) return;
       char buf[4096];
       while (true) {
-        ssize_t n = ::recv(conn->fd, buf, sizeof buf, MSG_DONTWAIT);
+        ssize_t n = ::recv(self->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n > 0) {
-          if (conn->gotRequest) continue;  // one request per connection
-          conn->in.append(buf, static_cast<size_t>(n));
-          if (auto nl = conn->in.find('\n'); nl != std::string::npos) {
-            conn->gotRequest = true;
-            dispatch(conn, conn->in.substr(0, nl));
-            if (conn->closed) return;
-          } else if (conn->in.size() > kMaxRequest) {
-            conn->gotRequest = true;
-            conn->finish(fail(ErrorCode::kInvalidArgument, "request too large"));
+          if (self->gotRequest) continue;  // one request per connection
+          self->in.append(buf, static_cast<size_t>(n));
+          if (auto nl = self->in.find('\n'); nl != std::string::npos) {
+            self->gotRequest = true;
+            dispatch(self, self->in.substr(0, nl));
+            if (self->closed) return;
+          } else if (self->in.size() > kMaxRequest) {
+            self->gotRequest = true;
+            self->finish(fail(ErrorCode::kInvalidArgument, "request too large"));
             return;
           }
         } else if (n == 0) {
-          conn->close();  // client went away
+          self->close();  // client went away
           return;
         } else {
-          if (errno != EAGAIN && errno != EWOULDBLOCK) conn->close();
+          if (errno != EAGAIN && errno != EWOULDBLOCK) self->close();
           return;
         }
       }

@@ -125,7 +125,7 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryPastVersion, SchemaUpgrade, ::testing::Range(0, 3),
-                         [](const auto& info) { return "FromV" + std::to_string(info.param); });
+                         [](const auto& param) { return "FromV" + std::to_string(param.param); });
 
 TEST_F(Schema, NewerSchemaIsRefusedWithoutTouchingIt) {
   createAtVersion(options().path, latestSchemaVersion());

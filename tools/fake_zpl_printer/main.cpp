@@ -90,9 +90,16 @@ int main(int argc, char** argv) {
     for (; written < formats.size(); ++written) {
       std::printf("label %zu received (%zu bytes)\n", written + 1, formats[written].size());
       if (!journalDir.empty()) {
-        std::ofstream out(std::filesystem::path(journalDir) / ("label-" + std::to_string(written + 1) + ".zpl"),
-                          std::ios::binary);
-        out << formats[written];
+        // Written aside and renamed, so a reader never sees half a label.
+        auto path = std::filesystem::path(journalDir) / ("label-" + std::to_string(written + 1) + ".zpl");
+        auto tmp = path;
+        tmp += ".tmp";
+        {
+          std::ofstream out(tmp, std::ios::binary);
+          out << formats[written];
+        }
+        std::error_code ec;
+        std::filesystem::rename(tmp, path, ec);
       }
     }
     std::fflush(stdout);
