@@ -260,6 +260,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(config::Config config, DaemonOpti
   if (!loop) return std::unexpected(loop.error());
   d.loop = std::move(*loop);
   d.startedAtMs = d.clock.nowMs();
+  // Signals are blocked before any library thread (Paho, libusb) starts, so
+  // they inherit the mask and SIGTERM/SIGHUP always reach the loop's signalfd
+  // instead of killing the process from a thread with the default action.
+  auto stopNow = [&d] {
+    d.log.info("stopping");
+    sd_notify(0, "STOPPING=1");
+    d.shutdown();
+    d.loop->stop();
+  };
+  if (auto s = d.loop->watchSignal(SIGTERM, stopNow); !s) return std::unexpected(s.error());
+  if (auto s = d.loop->watchSignal(SIGINT, stopNow); !s) return std::unexpected(s.error());
+  if (auto s = d.loop->watchSignal(SIGHUP, [&d] { d.reload(); }); !s) return std::unexpected(s.error());
 
   std::error_code ec;
   std::filesystem::create_directories(d.config.agent.dataDir, ec);
@@ -286,15 +298,6 @@ Daemon::~Daemon() {
 
 Status Daemon::run() {
   auto& d = *impl_;
-  auto stopNow = [&d] {
-    d.log.info("stopping");
-    sd_notify(0, "STOPPING=1");
-    d.shutdown();
-    d.loop->stop();
-  };
-  if (auto s = d.loop->watchSignal(SIGTERM, stopNow); !s) return s;
-  if (auto s = d.loop->watchSignal(SIGINT, stopNow); !s) return s;
-  if (auto s = d.loop->watchSignal(SIGHUP, [&d] { d.reload(); }); !s) return s;
   d.startWatchdog();
   d.log.info("floorlink {} running as {}/{}; control socket {}", FLOORLINK_VERSION, d.config.agent.site,
              d.config.agent.id, d.config.control.socket.string());
