@@ -206,7 +206,7 @@ void Daemon::Impl::registerVerbs() {
                 {"busy_timeout_ms", i->busyTimeoutMs}, {"size_bytes", i->sizeBytes}};
   }));
 
-  control->handle("devices", H([this](const json&) -> Result<json> {
+  control->handle("devices", H([this](const json& args) -> Result<json> {
     json out = json::array();
     for (const auto& [id, h] : health) {
       json d{{"id", id}, {"kind", h.kind}, {"state", h.state}, {"detail", h.detail}, {"since_ms", h.sinceMs}};
@@ -220,6 +220,16 @@ void Daemon::Impl::registerVerbs() {
           d["reconnects"] = info->reconnects;
           d["last_error"] = info->lastError;
         }
+      }
+      if (int rawMax = args.value("raw", 0); rawMax > 0 && devices) {
+        json raw = json::array();
+        for (const auto& c : devices->raw(id, static_cast<size_t>(rawMax))) {
+          raw.push_back({{"time_ms", c.timeMs},
+                         {"direction", c.direction == drivers::RawDirection::kIn ? "in" : "out"},
+                         {"hex", hexOf(c.bytes)},
+                         {"text", printable(c.bytes)}});
+        }
+        d["raw"] = raw;
       }
       if (auto it = scales.find(id); it != scales.end()) {
         d["transport"] = it->second->describe();
@@ -312,6 +322,12 @@ void Daemon::Impl::registerVerbs() {
     printers::JobFilter f;
     f.printer = args.value("printer", "");
     f.limit = args.value("limit", 100);
+    size_t keepNewest = 0;
+    if (args.value("newest", false)) {
+      // The journal lists oldest first; the technician page wants the latest.
+      keepNewest = f.limit;
+      f.limit = 100000;
+    }
     if (auto st = args.value("state", ""); !st.empty()) {
       auto parsed = printers::parseJobState(st);
       if (!parsed) return std::unexpected(parsed.error());
@@ -320,7 +336,8 @@ void Daemon::Impl::registerVerbs() {
     auto jobs = printService->jobs(f);
     if (!jobs) return std::unexpected(jobs.error());
     json out = json::array();
-    for (const auto& j : *jobs) out.push_back(jobJson(j));
+    size_t skip = keepNewest > 0 && jobs->size() > keepNewest ? jobs->size() - keepNewest : 0;
+    for (size_t i = skip; i < jobs->size(); ++i) out.push_back(jobJson((*jobs)[i]));
     return json{{"jobs", out}};
   }));
   auto jobReply = [](std::shared_ptr<ControlReply> reply) {
@@ -414,7 +431,8 @@ void Daemon::Impl::registerVerbs() {
     if (!s) return fail(ErrorCode::kNotFound, "no station \"" + *id + "\"");
     std::string c = *code;
     for (size_t p; (p = c.find("\\x1d")) != std::string::npos;) c.replace(p, 4, "\x1d");
-    s->onCode(c, ScanSource::kInjected);
+    // The station screen's keyboard entry says so; floorlinkctl injects.
+    s->onCode(c, args.value("source", "") == "keyboard" ? ScanSource::kKeyboard : ScanSource::kInjected);
     return toJson(s->view());
   }));
 
@@ -427,8 +445,59 @@ void Daemon::Impl::registerVerbs() {
       for (const auto& [k, _] : stations) known += (known.empty() ? "" : ", ") + k;
       return fail(ErrorCode::kNotFound, "no station \"" + *id + "\" (configured: " + (known.empty() ? "none" : known) + ")");
     }
-    return toJson(s->view());
+    json v = toJson(s->view());
+    if (const auto* cfg = config.station(*id)) {
+      v["devices"] = {{"scanner", cfg->scanner}, {"scale", cfg->scale}, {"printer", cfg->printer}};
+    }
+    return v;
   }));
+
+  control->handle("logs", H([this](const json& args) -> Result<json> {
+    json lines = json::array();
+    for (const auto& l : logging.recent(static_cast<size_t>(std::clamp(args.value("max", 100), 1, 500)))) {
+      lines.push_back({{"time_ms", l.timeMs}, {"level", std::string(toString(l.level))}, {"module", l.module},
+                       {"text", l.text}});
+    }
+    return json{{"lines", lines}};
+  }));
+
+  control->handle("metrics", H([this](const json&) -> Result<json> { return metrics(); }));
+}
+
+json Daemon::Impl::metrics() {
+  json m{{"version", FLOORLINK_VERSION}, {"uptime_s", (clock.nowMs() - startedAtMs) / 1000}};
+  if (store) {
+    if (auto o = store->outboxStats()) {
+      m["outbox"] = {{"depth", o->depth}, {"oldest_unacked_ms", o->oldestUnackedMs}, {"acked_through", o->ackedThrough},
+                     {"last_seq", o->lastSeq}};
+    }
+  }
+  if (sync) {
+    auto st = sync->status();
+    m["broker"] = {{"connected", st.connected},           {"connects", st.connects},
+                   {"reconnects", st.reconnects},         {"connect_failures", st.connectFailures},
+                   {"events_sent", st.eventsSent},        {"events_resent", st.eventsResent},
+                   {"acks_applied", st.acksApplied},      {"commands_received", st.commandsReceived},
+                   {"commands_rejected", st.commandsRejected}, {"invalid_messages", st.invalidMessages}};
+  }
+  json scans = json::array();
+  for (const auto& [id, st] : stations) {
+    for (const auto& [result, n] : st->scanCounts()) scans.push_back({{"station", id}, {"result", result}, {"count", n}});
+  }
+  m["scans"] = scans;
+  json devs = json::array();
+  for (const auto& [id, h] : health) {
+    json d{{"id", id}, {"kind", h.kind}, {"state", h.state}, {"reconnects", 0}};
+    if (devices) {
+      if (auto info = devices->device(id)) d["reconnects"] = info->reconnects;
+    }
+    devs.push_back(d);
+  }
+  m["devices"] = devs;
+  if (jobStore) {
+    if (auto counts = jobStore->countByState()) m["print_jobs"] = *counts;
+  }
+  return m;
 }
 
 }  // namespace floorlink::agent

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/daemon_impl.h"
@@ -73,6 +74,7 @@ void Daemon::Impl::deviceStatus(const std::string& id, const std::string& state,
     }
   }
   if (sync) sync->notifyHealthChanged();
+  pagesChanged();
 }
 
 std::vector<sync::ComponentHealth> Daemon::Impl::componentHealth() const {
@@ -178,6 +180,7 @@ void Daemon::Impl::openStations() {
   if (!store) return;
   for (const auto& st : config.stations) {
     StationDeps deps{*store, clock, logging.get("agent")};
+    deps.onViewChanged = [this](const std::string&) { pagesChanged(); };
     if (!st.scanner.empty() && scanners.count(st.scanner)) deps.scanner = scanners[st.scanner].get();
     if (!st.scale.empty() && scales.count(st.scale)) deps.scale = scales[st.scale].get();
     deps.printService = printService.get();
@@ -201,6 +204,7 @@ Station* Daemon::Impl::station(const std::string& id) {
 
 void Daemon::Impl::onCommit(const CommitNotice& notice) {
   if (sync && notice.lastSeq > 0) sync->notifyNewEvents();
+  pagesChanged();  // backlog size, task state
   // Tell stations after the committing call returns (a station may itself be
   // the committer, mid-step), once per loop pass however many commits came.
   // Idle stations look for new work after any commit: a new wave is one.
@@ -216,6 +220,34 @@ void Daemon::Impl::onCommit(const CommitNotice& notice) {
       s->onWorkMayHaveArrived();
     }
   });
+}
+
+Status Daemon::Impl::openWeb() {
+  if (!config.http.enabled) return ok();
+  auto webOptions = WebOptions::from(config);
+  webOptions.version = FLOORLINK_VERSION;
+  auto w = WebServer::create(*loop, *control, std::move(webOptions), logging.get("web"));
+  if (!w) return std::unexpected(w.error());
+  web = std::move(*w);
+  // The live weight: only a change of what the screen shows wakes the pages.
+  for (auto& [id, scale] : scales) {
+    scale->watchReadings([this, id](const drivers::Reading& r) {
+      auto text = r.describe();
+      if (lastReadingText[id] == text) return;
+      lastReadingText[id] = std::move(text);
+      pagesChanged();
+    });
+  }
+  // Broker connection and acks change no station or task: look twice a second.
+  loop->addTimer(std::chrono::milliseconds(500), [this] {
+    if (!sync) return;
+    auto st = sync->status();
+    auto fp = fmt::format("{}/{}/{}/{}", st.connected, st.session, st.outbox.depth, st.outbox.ackedThrough);
+    if (fp == webFingerprint) return;
+    webFingerprint = std::move(fp);
+    pagesChanged();
+  }, std::chrono::milliseconds(500));
+  return ok();
 }
 
 void Daemon::Impl::reload() {
@@ -245,6 +277,8 @@ void Daemon::Impl::startWatchdog() {
 }
 
 void Daemon::Impl::shutdown() {
+  // Pages first: their requests wait on this loop, which is about to stop.
+  if (web) web->stop();
   // C-P4: online:false goes out before we disconnect.
   if (sync) sync->stop();
   stations.clear();
@@ -288,6 +322,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(config::Config config, DaemonOpti
   d.openStations();
   if (auto s = d.openSync(); !s) return std::unexpected(s.error());
   d.registerVerbs();
+  if (auto s = d.openWeb(); !s) return std::unexpected(s.error());
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 

@@ -11,6 +11,7 @@
 #include "agent/stations/station.h"
 #include "agent/store/sqlite_job_store.h"
 #include "agent/store/task_store.h"
+#include "agent/web/web_server.h"
 #include "drivers/device_manager.h"
 #include "drivers/scale/scale.h"
 #include "drivers/scanner.h"
@@ -78,6 +79,10 @@ struct Daemon::Impl {
   std::vector<std::string> warnings;  // shown by floorlinkctl status
   std::vector<TaskChange> pendingChanges;  // for stations, delivered once per loop pass
   bool stationPokePending = false;
+  std::string webFingerprint;  // sync state last told to the pages
+  std::map<std::string, std::string> lastReadingText;  // per scale, for the live weight
+  // Last member: destroyed (threads joined) before anything its requests reach.
+  std::unique_ptr<WebServer> web;
 
   Impl(config::Config c, DaemonOptions o, Logging& l)
       : config(std::move(c)), options(std::move(o)), logging(l), log(l.get("agent")) {}
@@ -95,6 +100,11 @@ struct Daemon::Impl {
   std::vector<sync::ComponentHealth> componentHealth() const;
   Station* station(const std::string& id);
   nlohmann::json status();
+  nlohmann::json metrics();
+  Status openWeb();
+  void pagesChanged() {
+    if (web) web->notifyChanged();
+  }
   void reload();
   void startWatchdog();
   void shutdown();

@@ -167,6 +167,41 @@ void ControlServer::handle(std::string verb, SimpleHandler handler) {
   };
 }
 
+namespace {
+// The reply of an in-process invoke(): no socket, just the callback.
+class InProcessReply final : public ControlReply {
+ public:
+  explicit InProcessReply(std::function<void(const Result<nlohmann::json>&)> done) : done_(std::move(done)) {}
+  void progress(const nlohmann::json&) override {}
+  void finish(const Result<nlohmann::json>& result) override {
+    if (!done_) return;
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(result);
+  }
+  bool connected() const override { return static_cast<bool>(done_); }
+
+ private:
+  std::function<void(const Result<nlohmann::json>&)> done_;
+};
+}  // namespace
+
+void ControlServer::invoke(const std::string& verb, const nlohmann::json& args,
+                           std::function<void(const Result<nlohmann::json>&)> done) {
+  auto reply = std::make_shared<InProcessReply>(std::move(done));
+  auto it = handlers_.find(verb);
+  if (it == handlers_.end()) {
+    reply->finish(fail(ErrorCode::kNotFound, "the agent does not know the verb \"" + verb + "\""));
+    return;
+  }
+  try {
+    it->second(args, reply);
+  } catch (const std::exception& e) {
+    log_.error("verb {} failed: {}", verb, e.what());
+    reply->finish(fail(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+  }
+}
+
 void ControlServer::accept() {
   while (true) {
     int c = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);

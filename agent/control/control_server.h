@@ -44,6 +44,12 @@ class ControlServer {
   void handle(std::string verb, Handler handler);
   void handle(std::string verb, SimpleHandler handler);
 
+  // In-process call of a verb (the web pages share the verbs with
+  // floorlinkctl). Loop thread only; `done` runs once, on the loop, possibly
+  // later for verbs that answer asynchronously. Progress lines are dropped.
+  void invoke(const std::string& verb, const nlohmann::json& args,
+              std::function<void(const Result<nlohmann::json>&)> done);
+
   const std::filesystem::path& socketPath() const { return path_; }
 
   struct Connection;

@@ -82,6 +82,9 @@ json toJson(const Task& t) {
   if (!spec.is_discarded() && spec.is_object()) {
     if (spec.contains("description")) j["description"] = spec["description"];
     if (spec.contains("gtin")) j["gtin"] = spec["gtin"];
+    // Pack: the tolerance band the station screen draws.
+    if (spec.contains("expected_weight_g")) j["expected_weight_g"] = spec["expected_weight_g"];
+    if (spec.contains("tolerance_g")) j["tolerance_g"] = spec["tolerance_g"];
   }
   return j;
 }
@@ -158,6 +161,7 @@ void Station::record(const Scanned& s, bool accepted, std::string reason, std::s
   r.accepted = accepted;
   r.reason = std::move(reason);
   r.message = std::move(message);
+  ++scanCounts_[accepted ? std::string("accepted") : r.reason];
   view_.lastScans.push_front(std::move(r));
   while (view_.lastScans.size() > kScanHistory) view_.lastScans.pop_back();
 }

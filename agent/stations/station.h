@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,8 @@ class Station {
   void onWorkMayHaveArrived();
 
   const StationView& view() const { return view_; }
+  // Scans since start by result: "accepted" or the rejection reason (metrics).
+  const std::map<std::string, uint64_t>& scanCounts() const { return scanCounts_; }
 
  private:
   struct Scanned {
@@ -140,6 +143,7 @@ class Station {
   StationDeps deps_;
   drivers::ScanClassifier classifier_;
   StationView view_;
+  std::map<std::string, uint64_t> scanCounts_;
   nlohmann::json spec_;  // the current task's spec
   // Pick: GS1 data of the last item scan, for pick.confirmed.
   drivers::ScanValue lastItem_;

@@ -259,6 +259,18 @@ Result<std::vector<PrintJob>> SqliteJobStore::list(const printers::JobFilter& fi
   }
 }
 
+Result<std::map<std::string, int64_t>> SqliteJobStore::countByState() {
+  TaskStore::Impl& d = store_.impl();
+  try {
+    SQLite::Statement s(*d.db, "SELECT state, COUNT(*) FROM print_jobs GROUP BY state");
+    std::map<std::string, int64_t> out;
+    while (s.executeStep()) out[s.getColumn(0).getString()] = s.getColumn(1).getInt64();
+    return out;
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "counting print jobs"));
+  }
+}
+
 Result<int64_t> SqliteJobStore::nextSerial(std::string_view counter) {
   if (counter.empty()) return fail(ErrorCode::kInvalidArgument, "a serial counter needs a name");
   TaskStore::Impl& d = store_.impl();

@@ -1,7 +1,9 @@
 #pragma once
 // printers::JobStore over the task store's database: a print job's final
 // state and its label.printed / label.failed event commit together (C-E2).
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +23,8 @@ class SqliteJobStore final : public printers::JobStore {
   Result<std::optional<printers::PrintJob>> find(std::string_view jobId) override;
   Result<std::vector<printers::PrintJob>> list(const printers::JobFilter& filter) override;
   Result<int64_t> nextSerial(std::string_view counter) override;
+  // Jobs in the journal by state name (metrics).
+  Result<std::map<std::string, int64_t>> countByState();
 
  private:
   TaskStore& store_;
