@@ -249,7 +249,8 @@ struct WebServer::Impl {
     if (auth.starts_with("Bearer ") && sameSecret(auth.substr(7), options.token)) return true;
     if (req.has_param("token") && sameSecret(req.get_param_value("token"), options.token)) return true;
     // The cookie holds a per-run session key, never the token itself.
-    std::string_view cookies = req.get_header_value("Cookie");
+    const std::string header = req.get_header_value("Cookie");
+    std::string_view cookies = header;
     while (!cookies.empty()) {
       auto semi = cookies.find(';');
       auto item = cookies.substr(0, semi);
