@@ -201,7 +201,7 @@
     } catch (err) {
       localError("Not sent: " + err.message);
     }
-    $("code").focus();
+    $("code").focus({ preventScroll: true });
   });
 
   const questions = {
@@ -242,5 +242,6 @@
   }
 
   connect();
-  $("code").focus();
+  // Ready for a typed code, without scrolling the task out of view.
+  $("code").focus({ preventScroll: true });
 })();
