@@ -25,10 +25,22 @@ struct TcpProxy::Impl {
   uint16_t target = 0;
   std::atomic<bool> stopping{false};
   std::atomic<bool> cutRequested{false};
+  TcpProxyOptions options;
+  std::atomic<int> refused{0};
   std::thread thread;
   struct Pair {
     int a, b;
+    bool checked = false;  // first client bytes looked at (refuseMqtt5)
   };
+
+  // MQTT CONNECT: 0x10, remaining length (1-4 bytes), 00 04 "MQTT", level.
+  static bool isMqtt5Connect(const char* p, ssize_t n) {
+    if (n < 2 || static_cast<uint8_t>(p[0]) != 0x10) return false;
+    ssize_t i = 1;
+    while (i < n && i < 5 && (static_cast<uint8_t>(p[i]) & 0x80)) ++i;
+    ++i;  // past the last length byte
+    return n > i + 6 && p[i] == 0 && p[i + 1] == 4 && std::memcmp(p + i + 2, "MQTT", 4) == 0 && p[i + 6] == 5;
+  }
   std::vector<Pair> pairs;  // proxy thread only
 
   static void resetClose(int fd) {
@@ -80,6 +92,16 @@ struct TcpProxy::Impl {
           int from = side == 0 ? pairs[i].a : pairs[i].b;
           int to = side == 0 ? pairs[i].b : pairs[i].a;
           ssize_t n = ::read(from, buf, sizeof buf);
+          if (side == 0 && options.refuseMqtt5 && !pairs[i].checked && n > 0) {
+            pairs[i].checked = true;
+            if (isMqtt5Connect(buf, n)) {
+              const char connack[] = {0x20, 0x02, 0x00, 0x01};
+              [[maybe_unused]] auto w = ::write(from, connack, sizeof connack);
+              ++refused;
+              dead.push_back(i);
+              break;
+            }
+          }
           bool okWrite = n > 0;
           for (ssize_t off = 0; okWrite && off < n;) {
             ssize_t w = ::write(to, buf + off, n - off);
@@ -118,6 +140,10 @@ struct TcpProxy::Impl {
 
 TcpProxy::TcpProxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+int TcpProxy::refusedMqtt5() const {
+  return impl_->refused.load();
+}
+
 TcpProxy::~TcpProxy() {
   impl_->stopping = true;
   uint64_t one = 1;
@@ -127,9 +153,10 @@ TcpProxy::~TcpProxy() {
   ::close(impl_->wakeFd);
 }
 
-Result<std::unique_ptr<TcpProxy>> TcpProxy::start(uint16_t targetPort) {
+Result<std::unique_ptr<TcpProxy>> TcpProxy::start(uint16_t targetPort, TcpProxyOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->target = targetPort;
+  impl->options = options;
   impl->listenFd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (impl->listenFd < 0) return fail(ErrorCode::kIo, "proxy socket failed");
   sockaddr_in addr{};

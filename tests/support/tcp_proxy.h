@@ -9,15 +9,24 @@
 
 namespace floorlink::testing {
 
+struct TcpProxyOptions {
+  // Plays a broker that only speaks MQTT 3.1.1: a CONNECT with protocol
+  // level 5 is answered with a 3.1.1 CONNACK "unacceptable protocol version"
+  // (return code 1) and closed, as such brokers do; other connects pass.
+  bool refuseMqtt5 = false;
+};
+
 class TcpProxy {
  public:
-  static Result<std::unique_ptr<TcpProxy>> start(uint16_t targetPort);
+  static Result<std::unique_ptr<TcpProxy>> start(uint16_t targetPort, TcpProxyOptions options = {});
   ~TcpProxy();
 
   uint16_t port() const;
   std::string url(const std::string& scheme = "tcp") const;
   // Resets every open connection; new ones are still accepted.
   void cut();
+  // CONNECTs refused for asking MQTT 5 (refuseMqtt5 only).
+  int refusedMqtt5() const;
 
   struct Impl;
 

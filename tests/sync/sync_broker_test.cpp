@@ -346,6 +346,27 @@ TEST_F(SyncTest, C_S1_Mqtt311WhenConfigured) {
   EXPECT_TRUE(waitResult("c-311").is_object());
 }
 
+// C-S1: with protocol auto, a broker that only speaks 3.1.1 refuses the MQTT 5
+// CONNECT; the agent falls back to 3.1.1 at once and works normally.
+TEST_F(SyncTest, C_S1_AutoFallsBackTo311WhenTheBrokerRefusesMqtt5) {
+  auto proxy = TcpProxy::start(broker_->port(), {.refuseMqtt5 = true});
+  ASSERT_TRUE(proxy.has_value());
+  connectOms();
+  auto cfg = testConfig((*proxy)->url());
+  ASSERT_EQ(cfg.mqtt.protocol, "auto");
+  loop_.call([&] { port_.addEvents(2); });
+  ASSERT_TRUE(startSync(cfg));
+  ASSERT_TRUE(waitConnected());
+  EXPECT_EQ((*proxy)->refusedMqtt5(), 1);
+  auto s = status();
+  EXPECT_EQ(s.protocol, "3.1.1");
+  EXPECT_EQ(s.connectFailures, 0u) << "the fallback is not a failed connect: " << s.lastError;
+  ASSERT_TRUE(waitEvents(2));
+  ASSERT_TRUE(oms_->publish(kCmd, wave("c-auto", "W-1", 1)));
+  EXPECT_TRUE(waitResult("c-auto").is_object());
+  destroySync();  // while the proxy still carries the link (clean offline)
+}
+
 // A storage failure while applying a command: nothing counted, nothing crashes.
 TEST_F(SyncTest, C_C4_StorageFailureDoesNotCountTheCommand) {
   connectOms();
