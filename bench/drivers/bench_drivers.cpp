@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "config/loader.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
@@ -55,11 +56,7 @@ void keep(const T& value) {
   asm volatile("" : : "r"(&value) : "memory");
 }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
-  return v[i];
-}
+using floorlink::bench::percentile;
 
 // Loopback latency of a scan through the whole scanner stack, beside a raw
 // socket read. Returns {p99 stack, p99 raw} in microseconds.

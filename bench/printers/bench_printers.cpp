@@ -25,6 +25,7 @@
 #include <fstream>
 #include <optional>
 
+#include "bench/bench_util.h"
 #include "config/loader.h"
 #include "printers/gs1.h"
 #include "printers/host_status.h"
@@ -45,11 +46,7 @@ struct Figure {
   double baseline;
 };
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using floorlink::bench::percentile;
 
 template <class T>
 void keep(const T& value) {

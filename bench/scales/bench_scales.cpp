@@ -20,6 +20,7 @@
 #include <fstream>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "config/loader.h"
 #include "core/event_loop.h"
 #include "drivers/scale/frames.h"
@@ -93,12 +94,7 @@ std::vector<Figure> parseFigures() {
   return out;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using floorlink::bench::percentile;
 
 bool runUntil(EventLoop& loop, const std::function<bool()>& done) {
   auto end = Clock::now() + std::chrono::seconds{10};

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "agent/store/schema.h"
 #include "agent/store/task_store.h"
 
@@ -41,12 +42,7 @@ struct Figure {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  if (v.empty()) return 0;
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using floorlink::bench::percentile;
 
 double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
 

@@ -31,6 +31,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
+#include "tests/support/loop_thread.h"
 #include "agent/store/task_store.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
@@ -70,37 +72,9 @@ double rssMib() {
   return 0;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using floorlink::bench::percentile;
 
-// The agent's loop on its own thread; call() runs code on it and waits.
-class LoopThread {
- public:
-  LoopThread() : loop_(std::move(*fl::EventLoop::create())) {
-    thread_ = std::thread([this] { (void)loop_->run(); });
-  }
-  ~LoopThread() {
-    loop_->stop();
-    thread_.join();
-  }
-  fl::EventLoop& loop() { return *loop_; }
-  template <class F>
-  auto call(F&& f) {
-    using R = std::invoke_result_t<F>;
-    std::packaged_task<R()> task(std::forward<F>(f));
-    auto fut = task.get_future();
-    loop_->post([&task] { task(); });
-    return fut.get();
-  }
-
- private:
-  std::unique_ptr<fl::EventLoop> loop_;
-  std::thread thread_;
-};
+using floorlink::testing::LoopThread;
 
 fl::config::Config agentConfig(const std::string& url) {
   fl::config::Config c;

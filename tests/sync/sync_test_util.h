@@ -14,7 +14,7 @@
 #include "tests/support/mosquitto_broker.h"
 #include "tests/support/mqtt_test_client.h"
 #include "tests/sync/fake_agent_port.h"
-#include "tests/sync/loop_thread.h"
+#include "tests/support/loop_thread.h"
 
 namespace floorlink::sync::testing {
 
@@ -23,6 +23,7 @@ using floorlink::testing::MosquittoBroker;
 using floorlink::testing::MosquittoOptions;
 using floorlink::testing::MqttTestClient;
 using floorlink::testing::ReceivedMessage;
+using floorlink::testing::LoopThread;
 using Json = nlohmann::json;
 
 inline const std::string kPrefix = "wh/v1/dc1/pc7/";

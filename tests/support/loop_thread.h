@@ -1,6 +1,7 @@
 #pragma once
-// Runs an EventLoop on its own thread so a test can block on the broker side
-// while the agent side keeps running; call() runs code on the loop thread.
+// Runs an EventLoop on its own thread so a test or benchmark can block on the
+// broker side while the agent side keeps running; call() runs code on the
+// loop thread and waits for its result.
 #include <future>
 #include <memory>
 #include <thread>
@@ -8,7 +9,7 @@
 
 #include "core/event_loop.h"
 
-namespace floorlink::sync::testing {
+namespace floorlink::testing {
 
 class LoopThread {
  public:
@@ -39,4 +40,4 @@ class LoopThread {
   std::thread thread_;
 };
 
-}  // namespace floorlink::sync::testing
+}  // namespace floorlink::testing
