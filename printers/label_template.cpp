@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "printers/zpl.h"
@@ -236,6 +237,7 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
   std::vector<Insert> inserts;
   std::vector<std::pair<size_t, size_t>> escapeLiteralUnderscores;  // FD ranges needing '_' -> _5F
   std::map<size_t, char> indicatorAt;                               // placeholder begin -> indicator
+  std::set<size_t> code128At;                                       // placeholder begins inside ^BC data
   for (size_t ci = 0; ci < commands.size(); ++ci) {
     const auto& c = commands[ci];
     size_t cEnd = c.offset + c.length;
@@ -246,6 +248,12 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
     if (c.prefix != '^' || (c.code != "FD" && c.code != "FV"))
       return err(bodyLine(c.offset), fmt::format("placeholder inside {}{}: placeholders may only stand in field "
                                                  "data (^FD … ^FS)", c.prefix, c.code));
+    bool code128 = false;
+    for (size_t back = ci; back-- > 0;) {
+      const auto& b = commands[back];
+      if (b.prefix == '^' && (b.code == "FS" || b.code == "XA")) break;
+      if (b.prefix == '^' && b.code == "BC") code128 = true;
+    }
     std::optional<char> indicator;
     for (size_t back = ci; back-- > 0;) {
       const auto& b = commands[back];
@@ -268,7 +276,10 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
       escapeLiteralUnderscores.emplace_back(c.offset + 3, cEnd);
     }
     for (const auto& f : found)
-      if (f.begin >= c.offset && f.begin < cEnd) indicatorAt[f.begin] = *indicator;
+      if (f.begin >= c.offset && f.begin < cEnd) {
+        indicatorAt[f.begin] = *indicator;
+        if (code128) code128At.insert(f.begin);
+      }
   }
 
   // Balanced formats (placeholders do not change structure).
@@ -296,7 +307,8 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
     if (nextFound < found.size() && found[nextFound].begin == i) {
       t.pieces_.push_back({literal, false, '_'});
       literal.clear();
-      t.pieces_.push_back({found[nextFound].name, true, indicatorAt.count(i) ? indicatorAt[i] : '_'});
+      t.pieces_.push_back(
+          {found[nextFound].name, true, indicatorAt.count(i) ? indicatorAt[i] : '_', code128At.count(i) > 0});
       t.placeholders_.insert(found[nextFound].name);
       i = found[nextFound].end;
       ++nextFound;
@@ -345,7 +357,16 @@ Result<std::string> LabelTemplate::fill(const LabelValues& values, int printerDo
                     fmt::format("label template '{}' needs value '{}' ({{{{{}}}}}), which is not available for "
                                 "this label", name_, p.text, p.text));
     }
-    out += zpl::hexEscape(*v, p.indicator);
+    if (p.code128) {
+      // ^FH decodes before Code 128 reads invocation codes, so a '>' from
+      // order data would still act as one (">8" makes a GS1 barcode): write
+      // it as the invocation ">0", which encodes a literal '>'.
+      std::string literal;
+      for (char ch : *v) literal += ch == '>' ? std::string(">0") : std::string(1, ch);
+      out += zpl::hexEscape(literal, p.indicator);
+    } else {
+      out += zpl::hexEscape(*v, p.indicator);
+    }
   }
   if (printerDotsPerMm <= 0)
     return fail(ErrorCode::kUnsupported,

@@ -61,6 +61,7 @@ class LabelTemplate {
     std::string text;         // literal ZPL, or the placeholder name
     bool placeholder = false;
     char indicator = '_';     // ^FH indicator of the field it sits in
+    bool code128 = false;     // inside a ^BC field: '>' starts an invocation code
   };
   std::string name_;
   int designDpi_ = 203;

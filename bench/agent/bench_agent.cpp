@@ -228,7 +228,11 @@ int main() {
     (void)sync->start();
     return 0;
   });
-  // Measure while the backlog drains.
+  // Measure while the backlog drains: once connected and sending.
+  for (auto until = Clock::now() + 15s; !lt.call([&] { return sync->status().connected; });) {
+    if (Clock::now() > until) die("sync did not connect within 15 s: " + lt.call([&] { return sync->status().lastError; }));
+    std::this_thread::sleep_for(20ms);
+  }
   std::this_thread::sleep_for(200ms);
   auto depthAtStart = lt.call([&] { return store->outboxStats()->depth; });
 

@@ -54,6 +54,36 @@ TEST(LabelTemplate, HostileValuesPrintLiterallyAndCannotInjectZpl) {
   }
 }
 
+// Found by fuzz_label_template: ^FH decodes before Code 128 reads its
+// invocation codes, so a '>' in order data used to act as one (">8" turned a
+// plain Code 128 into GS1-128). Values in ^BC data now carry '>' as ">0".
+TEST(LabelTemplate, ValuesInCode128CannotInjectInvocationCodes) {
+  auto t = LabelTemplate::parse("ref", "# dpi: 203\n^XA^FO40,40^BY2^BCN,100,Y,N,N^FD{{field.ref}}^FS^XZ");
+  ASSERT_TRUE(t) << t.error().describe();
+  for (const std::string& hostile : std::vector<std::string>{">8", ">;12>8", "A>0B", ">", "x>"}) {
+    SCOPED_TRACE(hostile);
+    LabelValues v;
+    v.fields["ref"] = hostile;
+    auto filled = t->fill(v, 8);
+    ASSERT_TRUE(filled) << filled.error().describe();
+    auto layout = zpl::interpret(*filled);
+    ASSERT_TRUE(layout) << layout.error().describe();
+    ASSERT_EQ(layout->barcodes.size(), 1u);
+    EXPECT_EQ(layout->barcodes[0].symbology, zpl::Symbology::kCode128);
+    EXPECT_EQ(layout->barcodes[0].content, hostile);
+  }
+  // The template's own invocation codes still work: GS1-128 from the template.
+  auto gs1 = LabelTemplate::parse("sscc", "# dpi: 203\n^XA^FO40,40^BY2^BCN,100,Y,N,N^FD>;>800{{sscc}}^FS^XZ");
+  ASSERT_TRUE(gs1) << gs1.error().describe();
+  LabelValues v;
+  v.values["sscc"] = "095060000000000015";
+  auto filled = gs1->fill(v, 8);
+  ASSERT_TRUE(filled) << filled.error().describe();
+  auto layout = zpl::interpret(*filled);
+  ASSERT_TRUE(layout) << layout.error().describe();
+  EXPECT_EQ(layout->barcodes.at(0).symbology, zpl::Symbology::kGs1_128);
+}
+
 TEST(LabelTemplate, Utf8NamesAreHexEscapedUnderCi28) {
   auto t = shippingTemplate();
   std::string name = "Zoë Ødegård — 東京 Ünal";

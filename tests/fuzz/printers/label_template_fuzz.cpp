@@ -44,6 +44,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!check.balanced || check.formats != 1) std::abort();
     auto layout = zpl::interpret(*z);
     if (!layout || layout->texts.empty() || layout->texts[0].text != in) std::abort();
+    // In the Code 128 field too the value is data only: no invocation code
+    // (">8" FNC1, ">;" subset C, …) from order data reaches the symbol.
+    if (layout->barcodes.size() != 1 || layout->barcodes[0].symbology != zpl::Symbology::kCode128 ||
+        layout->barcodes[0].content != in)
+      std::abort();
   } else {
     // Any template text: load, fill with whatever it asks for, scale, read back.
     auto t = LabelTemplate::parse("fuzz", in);
