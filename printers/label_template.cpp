@@ -238,6 +238,7 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
   std::vector<std::pair<size_t, size_t>> escapeLiteralUnderscores;  // FD ranges needing '_' -> _5F
   std::map<size_t, char> indicatorAt;                               // placeholder begin -> indicator
   std::set<size_t> code128At;                                       // placeholder begins inside ^BC data
+  std::map<size_t, char> matrixEscapeAt;                            // ... inside ^BX quality 200 data
   for (size_t ci = 0; ci < commands.size(); ++ci) {
     const auto& c = commands[ci];
     size_t cEnd = c.offset + c.length;
@@ -249,10 +250,21 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
       return err(bodyLine(c.offset), fmt::format("placeholder inside {}{}: placeholders may only stand in field "
                                                  "data (^FD … ^FS)", c.prefix, c.code));
     bool code128 = false;
+    char matrixEscape = 0;
     for (size_t back = ci; back-- > 0;) {
       const auto& b = commands[back];
       if (b.prefix == '^' && (b.code == "FS" || b.code == "XA")) break;
       if (b.prefix == '^' && b.code == "BC") code128 = true;
+      if (b.prefix == '^' && b.code == "BX") {
+        // ^BXo,h,s,c,r,f,g: escape sequences (g, default '~') only at quality 200.
+        std::vector<std::string> params{""};
+        for (char ch : b.params) {
+          if (ch == ',') params.emplace_back();
+          else params.back() += ch;
+        }
+        if (params.size() > 2 && params[2] == "200")
+          matrixEscape = params.size() > 6 && !params[6].empty() ? params[6][0] : '~';
+      }
     }
     std::optional<char> indicator;
     for (size_t back = ci; back-- > 0;) {
@@ -279,6 +291,7 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
       if (f.begin >= c.offset && f.begin < cEnd) {
         indicatorAt[f.begin] = *indicator;
         if (code128) code128At.insert(f.begin);
+        if (matrixEscape) matrixEscapeAt[f.begin] = matrixEscape;
       }
   }
 
@@ -307,8 +320,8 @@ Result<LabelTemplate> LabelTemplate::parse(std::string name, std::string_view te
     if (nextFound < found.size() && found[nextFound].begin == i) {
       t.pieces_.push_back({literal, false, '_'});
       literal.clear();
-      t.pieces_.push_back(
-          {found[nextFound].name, true, indicatorAt.count(i) ? indicatorAt[i] : '_', code128At.count(i) > 0});
+      t.pieces_.push_back({found[nextFound].name, true, indicatorAt.count(i) ? indicatorAt[i] : '_',
+                           code128At.count(i) > 0, matrixEscapeAt.count(i) ? matrixEscapeAt[i] : '\0'});
       t.placeholders_.insert(found[nextFound].name);
       i = found[nextFound].end;
       ++nextFound;
@@ -357,16 +370,18 @@ Result<std::string> LabelTemplate::fill(const LabelValues& values, int printerDo
                     fmt::format("label template '{}' needs value '{}' ({{{{{}}}}}), which is not available for "
                                 "this label", name_, p.text, p.text));
     }
-    if (p.code128) {
-      // ^FH decodes before Code 128 reads invocation codes, so a '>' from
-      // order data would still act as one (">8" makes a GS1 barcode): write
-      // it as the invocation ">0", which encodes a literal '>'.
-      std::string literal;
-      for (char ch : *v) literal += ch == '>' ? std::string(">0") : std::string(1, ch);
-      out += zpl::hexEscape(literal, p.indicator);
-    } else {
-      out += zpl::hexEscape(*v, p.indicator);
+    // ^FH decodes before the barcode reads its own escapes, so those must be
+    // neutralised too: in Code 128 a '>' from order data would start an
+    // invocation code (">8" makes a GS1 barcode), so it becomes ">0" (a
+    // literal '>'); in Data Matrix quality 200 the escape character (e.g.
+    // "~1" is FNC1) is doubled, which encodes it literally.
+    std::string literal;
+    for (char ch : *v) {
+      if (p.code128 && ch == '>') literal += ">0";
+      else if (p.matrixEscape && ch == p.matrixEscape) literal += std::string(2, ch);
+      else literal += ch;
     }
+    out += zpl::hexEscape(literal, p.indicator);
   }
   if (printerDotsPerMm <= 0)
     return fail(ErrorCode::kUnsupported,

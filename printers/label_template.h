@@ -62,6 +62,7 @@ class LabelTemplate {
     bool placeholder = false;
     char indicator = '_';     // ^FH indicator of the field it sits in
     bool code128 = false;     // inside a ^BC field: '>' starts an invocation code
+    char matrixEscape = 0;    // inside a ^BX quality 200 field: its escape character
   };
   std::string name_;
   int designDpi_ = 203;

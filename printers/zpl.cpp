@@ -241,6 +241,11 @@ Result<Layout> interpret(std::string_view text) {
           std::string content;
           bool gs1 = false;
           for (size_t i = 0; i < data.size(); ++i) {
+            if (data[i] == esc && i + 1 < data.size() && data[i + 1] == esc) {  // doubled: the character itself
+              content += esc;
+              ++i;
+              continue;
+            }
             if (data[i] == esc && i + 1 < data.size() && data[i + 1] == '1') {
               if (i == 0) gs1 = true;
               else content += '\x1d';

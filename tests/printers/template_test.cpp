@@ -84,6 +84,27 @@ TEST(LabelTemplate, ValuesInCode128CannotInjectInvocationCodes) {
   EXPECT_EQ(layout->barcodes.at(0).symbology, zpl::Symbology::kGs1_128);
 }
 
+// Data Matrix quality 200 reads escape sequences after ^FH decoding ("_1" is
+// FNC1 with escape '_'); a value's escape characters are doubled.
+TEST(LabelTemplate, ValuesInDataMatrixCannotInjectEscapeSequences) {
+  for (const std::string& bx : {std::string("^BXN,6,200,,,,_"), std::string("^BXN,6,200")}) {
+    auto t = LabelTemplate::parse("dm", "# dpi: 203\n^XA^FO40,40" + bx + "^FD{{field.ref}}^FS^XZ");
+    ASSERT_TRUE(t) << t.error().describe();
+    for (const std::string& hostile : std::vector<std::string>{"_1", "~1", "a_1b~1c", "__", "~~1"}) {
+      SCOPED_TRACE(bx + " " + hostile);
+      LabelValues v;
+      v.fields["ref"] = hostile;
+      auto filled = t->fill(v, 8);
+      ASSERT_TRUE(filled) << filled.error().describe();
+      auto layout = zpl::interpret(*filled);
+      ASSERT_TRUE(layout) << layout.error().describe();
+      ASSERT_EQ(layout->barcodes.size(), 1u);
+      EXPECT_EQ(layout->barcodes[0].symbology, zpl::Symbology::kDataMatrix);
+      EXPECT_EQ(layout->barcodes[0].content, hostile);
+    }
+  }
+}
+
 TEST(LabelTemplate, Utf8NamesAreHexEscapedUnderCi28) {
   auto t = shippingTemplate();
   std::string name = "Zoë Ødegård — 東京 Ünal";
