@@ -54,24 +54,30 @@ TEST(LabelTemplate, HostileValuesPrintLiterallyAndCannotInjectZpl) {
   }
 }
 
+// One barcode field holding {{field.ref}}: filled with value, the barcode
+// must encode exactly the value, as the given symbology.
+void expectBarcodeCarriesValue(const std::string& barcodeCommand, const std::string& value,
+                               zpl::Symbology symbology) {
+  SCOPED_TRACE(barcodeCommand + " " + value);
+  auto t = LabelTemplate::parse("ref", "# dpi: 203\n^XA^FO40,40" + barcodeCommand + "^FD{{field.ref}}^FS^XZ");
+  ASSERT_TRUE(t) << t.error().describe();
+  LabelValues v;
+  v.fields["ref"] = value;
+  auto filled = t->fill(v, 8);
+  ASSERT_TRUE(filled) << filled.error().describe();
+  auto layout = zpl::interpret(*filled);
+  ASSERT_TRUE(layout) << layout.error().describe();
+  ASSERT_EQ(layout->barcodes.size(), 1u);
+  EXPECT_EQ(layout->barcodes[0].symbology, symbology);
+  EXPECT_EQ(layout->barcodes[0].content, value);
+}
+
 // Found by fuzz_label_template: ^FH decodes before Code 128 reads its
 // invocation codes, so a '>' in order data used to act as one (">8" turned a
 // plain Code 128 into GS1-128). Values in ^BC data now carry '>' as ">0".
 TEST(LabelTemplate, ValuesInCode128CannotInjectInvocationCodes) {
-  auto t = LabelTemplate::parse("ref", "# dpi: 203\n^XA^FO40,40^BY2^BCN,100,Y,N,N^FD{{field.ref}}^FS^XZ");
-  ASSERT_TRUE(t) << t.error().describe();
-  for (const std::string& hostile : std::vector<std::string>{">8", ">;12>8", "A>0B", ">", "x>"}) {
-    SCOPED_TRACE(hostile);
-    LabelValues v;
-    v.fields["ref"] = hostile;
-    auto filled = t->fill(v, 8);
-    ASSERT_TRUE(filled) << filled.error().describe();
-    auto layout = zpl::interpret(*filled);
-    ASSERT_TRUE(layout) << layout.error().describe();
-    ASSERT_EQ(layout->barcodes.size(), 1u);
-    EXPECT_EQ(layout->barcodes[0].symbology, zpl::Symbology::kCode128);
-    EXPECT_EQ(layout->barcodes[0].content, hostile);
-  }
+  for (const char* hostile : {">8", ">;12>8", "A>0B", ">", "x>"})
+    expectBarcodeCarriesValue("^BY2^BCN,100,Y,N,N", hostile, zpl::Symbology::kCode128);
   // The template's own invocation codes still work: GS1-128 from the template.
   auto gs1 = LabelTemplate::parse("sscc", "# dpi: 203\n^XA^FO40,40^BY2^BCN,100,Y,N,N^FD>;>800{{sscc}}^FS^XZ");
   ASSERT_TRUE(gs1) << gs1.error().describe();
@@ -87,22 +93,9 @@ TEST(LabelTemplate, ValuesInCode128CannotInjectInvocationCodes) {
 // Data Matrix quality 200 reads escape sequences after ^FH decoding ("_1" is
 // FNC1 with escape '_'); a value's escape characters are doubled.
 TEST(LabelTemplate, ValuesInDataMatrixCannotInjectEscapeSequences) {
-  for (const std::string& bx : {std::string("^BXN,6,200,,,,_"), std::string("^BXN,6,200")}) {
-    auto t = LabelTemplate::parse("dm", "# dpi: 203\n^XA^FO40,40" + bx + "^FD{{field.ref}}^FS^XZ");
-    ASSERT_TRUE(t) << t.error().describe();
-    for (const std::string& hostile : std::vector<std::string>{"_1", "~1", "a_1b~1c", "__", "~~1"}) {
-      SCOPED_TRACE(bx + " " + hostile);
-      LabelValues v;
-      v.fields["ref"] = hostile;
-      auto filled = t->fill(v, 8);
-      ASSERT_TRUE(filled) << filled.error().describe();
-      auto layout = zpl::interpret(*filled);
-      ASSERT_TRUE(layout) << layout.error().describe();
-      ASSERT_EQ(layout->barcodes.size(), 1u);
-      EXPECT_EQ(layout->barcodes[0].symbology, zpl::Symbology::kDataMatrix);
-      EXPECT_EQ(layout->barcodes[0].content, hostile);
-    }
-  }
+  for (const char* bx : {"^BXN,6,200,,,,_", "^BXN,6,200"})
+    for (const char* hostile : {"_1", "~1", "a_1b~1c", "__", "~~1"})
+      expectBarcodeCarriesValue(bx, hostile, zpl::Symbology::kDataMatrix);
 }
 
 TEST(LabelTemplate, Utf8NamesAreHexEscapedUnderCi28) {
