@@ -164,7 +164,7 @@
       trace.snapshots++;
       trace.last = snap;
       const s = snap.station || {};
-      trace.received.push({ at: Date.now(), qty_done: s.task ? s.task.qty_done : null, scan: (s.last_scans || [])[0] || null });
+      trace.received.push({ at: Date.now(), t: performance.now(), qty_done: s.task ? s.task.qty_done : null, scan: (s.last_scans || [])[0] || null });
       if (trace.received.length > 500) trace.received.shift();
       render(snap);
     });

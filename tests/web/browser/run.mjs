@@ -359,9 +359,9 @@ kind = "ship"
     sse_update_ms_p99: q(fromScan, 0.99),
     commit_to_page_ms_p99: q(fromCommit, 0.99),
   };
+  // Informational only: the figure itself is bench/web's (scripts/bench).
   console.log("sse latency (POST sent -> snapshot in the page):", JSON.stringify(figures));
   fs.writeFileSync(path.join(bin, "tests/web/browser-figures.json"), JSON.stringify(figures, null, 2) + "\n");
-  await check("sse_update_ms_p99 under 200 ms", async () => expect(figures.sse_update_ms_p99 < 200, JSON.stringify(figures)));
 }
 
 let code = 0;
