@@ -1,6 +1,16 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+
 namespace floorlink::config {
+
+bool isLoopbackAddress(std::string_view address) {
+  if (address == "localhost" || address == "::1" || address == "[::1]") return true;
+  in_addr a{};
+  std::string s(address);
+  if (inet_pton(AF_INET, s.c_str(), &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
+  return false;
+}
 
 std::string Origin::describe() const {
   std::string out = file.empty() ? "<config>" : file;

@@ -152,4 +152,8 @@ struct Config {
   std::vector<std::string> secrets() const;
 };
 
+// 127.0.0.0/8, ::1 and "localhost": addresses only this machine reaches
+// (http.bind there needs no token). One rule for the loader and the server.
+bool isLoopbackAddress(std::string_view address);
+
 }  // namespace floorlink::config

@@ -293,8 +293,7 @@ void readHttp(Problems& p, const toml::table& t, HttpSection& h) {
   r.str("bind", h.bind);
   r.integer("port", h.port, 1, 65535);
   r.str("token", h.token);
-  bool loopback = h.bind == "127.0.0.1" || h.bind == "::1" || h.bind == "localhost";
-  if (h.enabled && !loopback && h.token.empty()) {
+  if (h.enabled && !isLoopbackAddress(h.bind) && h.token.empty()) {
     p.add(t.source(), "http.token", "required when http.bind is not a loopback address (" + h.bind + ")");
   }
 }

@@ -99,14 +99,6 @@ json stationSnapshot(const json& station, const json& status, const json& device
 
 }  // namespace
 
-bool isLoopbackAddress(std::string_view address) {
-  if (address == "localhost" || address == "::1" || address == "[::1]") return true;
-  in_addr a{};
-  std::string s(address);
-  if (inet_pton(AF_INET, s.c_str(), &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
-  return false;
-}
-
 WebOptions WebOptions::from(const config::Config& config) {
   WebOptions o;
   o.bind = config.http.bind;
@@ -476,7 +468,7 @@ Result<std::unique_ptr<WebServer>> WebServer::create(EventLoop& loop, ControlSer
                                                      Logger logger) {
   auto impl = std::make_unique<Impl>(loop, control, std::move(options), std::move(logger));
   auto& d = *impl;
-  bool loopback = isLoopbackAddress(d.options.bind);
+  bool loopback = config::isLoopbackAddress(d.options.bind);
   if (!loopback && d.options.token.empty()) {
     return fail(ErrorCode::kInvalidArgument,
                 "http.bind " + d.options.bind + " is not loopback: set http.token so only the floor's screens get in");

@@ -36,9 +36,6 @@ struct WebOptions {
   static WebOptions from(const config::Config& config);
 };
 
-// 127.0.0.0/8, ::1 and "localhost".
-bool isLoopbackAddress(std::string_view address);
-
 class WebServer {
  public:
   // Binds at once (so a taken port is a start-up error) and serves from its

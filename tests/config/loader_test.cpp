@@ -228,6 +228,11 @@ TEST(ConfigLoader, AllProblemsAreReportedAtOnce) {
 TEST(ConfigLoader, HttpOffLoopbackNeedsAToken) {
   std::string e = errorOf(std::string(kMinimal) + "\n[http]\nenabled = true\nbind = \"0.0.0.0\"\n");
   EXPECT_NE(e.find("http.token: required when http.bind is not a loopback address"), std::string::npos) << e;
+  // The same loopback rule as the server's: all of 127.0.0.0/8 needs none.
+  for (const char* bind : {"127.0.0.2", "::1", "localhost"}) {
+    auto c = loadString(std::string(kMinimal) + "\n[http]\nenabled = true\nbind = \"" + bind + "\"\n", "f.toml", {});
+    EXPECT_TRUE(c.has_value()) << bind << ": " << (c ? "" : c.error().message);
+  }
 }
 
 TEST(ConfigOverrides, SetReplacesValuesWithTypes) {

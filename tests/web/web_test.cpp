@@ -242,13 +242,13 @@ TEST_F(WebTest, KeyboardCodesAndButtonsGoThroughTheScanVerb) {
 }
 
 TEST_F(WebTest, TokenRequiredWhenSetAndOffLoopback) {
-  EXPECT_TRUE(isLoopbackAddress("127.0.0.1"));
-  EXPECT_TRUE(isLoopbackAddress("127.1.2.3"));
-  EXPECT_TRUE(isLoopbackAddress("::1"));
-  EXPECT_TRUE(isLoopbackAddress("localhost"));
-  EXPECT_FALSE(isLoopbackAddress("0.0.0.0"));
-  EXPECT_FALSE(isLoopbackAddress("10.1.2.3"));
-  EXPECT_FALSE(isLoopbackAddress("::"));
+  EXPECT_TRUE(config::isLoopbackAddress("127.0.0.1"));
+  EXPECT_TRUE(config::isLoopbackAddress("127.1.2.3"));
+  EXPECT_TRUE(config::isLoopbackAddress("::1"));
+  EXPECT_TRUE(config::isLoopbackAddress("localhost"));
+  EXPECT_FALSE(config::isLoopbackAddress("0.0.0.0"));
+  EXPECT_FALSE(config::isLoopbackAddress("10.1.2.3"));
+  EXPECT_FALSE(config::isLoopbackAddress("::"));
   // Off loopback without a token the server refuses to start (before binding).
   WebOptions open;
   open.bind = "0.0.0.0";
