@@ -6,13 +6,13 @@
 // Baseline, same run, same browser, same method: a bare Node HTTP server that
 // answers the POST by writing one SSE event to the page.
 // Writes $FLOORLINK_BENCH_OUT/web.json.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort, startProcess, waitFor } from "../../tests/web/browser/procs.mjs";
 
 const bin = process.env.FLOORLINK_BINARY_DIR;
 const require = createRequire(path.join(process.env.FLOORLINK_NODE_MODULES, "/"));
@@ -21,33 +21,10 @@ const kSamples = 300;
 const GTIN = "09506000134352";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "floorlink-bench-web-"));
 const procs = [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 function start(argv) {
-  const p = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-  p.out = "";
-  p.stdout.on("data", (d) => (p.out += d));
-  p.stderr.on("data", (d) => (p.out += d));
-  p.on("error", (e) => (p.out += `cannot start ${argv[0]}: ${e.message}\n`));
+  const p = startProcess(argv);
   procs.push(p);
   return p;
-}
-async function waitFor(what, pred, ms = 20000) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
-    try {
-      if (await pred()) return;
-    } catch (e) { /* not yet */ }
-  }
-  throw new Error("timed out waiting for " + what);
 }
 const quantile = (arr, p) => arr.slice().sort((a, b) => a - b)[Math.min(arr.length - 1, Math.floor(p * arr.length))];
 
@@ -97,7 +74,7 @@ kind = "pick"
   const agent = start([path.join(bin, "tools/floorlink/floorlink"), "--config", path.join(dir, "floorlink.toml")]);
   const base = `http://127.0.0.1:${httpPort}`;
   try {
-    await waitFor("agent and broker", async () => (await (await fetch(base + "/api/technician")).json()).status.broker.connected);
+    await waitFor("agent and broker", async () => (await (await fetch(base + "/api/technician")).json()).status.broker.connected, 20000);
   } catch (e) {
     throw new Error(e.message + "\n" + agent.out);
   }

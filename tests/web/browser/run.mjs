@@ -4,12 +4,13 @@
 // (Debian's /usr/bin/chromium through playwright-core). Every check reads
 // real DOM text. Prints "browser: N passed, N failed"; exits non-zero on a
 // failure. FLOORLINK_UPDATE_SCREENSHOTS=1 also writes docs/*.png.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort, sleep, startProcess, waitFor } from "./procs.mjs";
 
 const bin = process.env.FLOORLINK_BINARY_DIR;
 const src = process.env.FLOORLINK_SOURCE_DIR;
@@ -25,35 +26,9 @@ const started = Date.now();
 const procs = {};
 let passed = 0, failed = 0;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 function start(name, argv, env = {}) {
-  const p = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  p.out = "";
-  p.stdout.on("data", (d) => (p.out += d));
-  p.stderr.on("data", (d) => (p.out += d));
-  p.exited = new Promise((r) => p.on("exit", (code, signal) => r({ code, signal })));
-  procs[name] = p;
-  return p;
-}
-async function waitFor(what, pred, ms = 15000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      const v = await pred();
-      if (v) return v;
-    } catch (e) { /* not yet */ }
-    await sleep(50);
-  }
-  throw new Error("timed out waiting for " + what);
+  procs[name] = startProcess(argv, env);
+  return procs[name];
 }
 async function check(name, fn) {
   const t0 = Date.now();

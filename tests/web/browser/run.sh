@@ -2,7 +2,8 @@
 # Browser tests of the station screen and technician page: installs
 # playwright-core (npm ci, from the committed lock file) into the build
 # directory and runs run.mjs against Debian's /usr/bin/chromium. Playwright's
-# own browser downloads are never used.
+# own browser downloads are never used. An argument runs that script instead
+# of run.mjs with the same modules (bench/web uses it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${FLOORLINK_BINARY_DIR:?set FLOORLINK_BINARY_DIR to the build directory}"
@@ -14,4 +15,4 @@ if ! cmp -s "$here/package-lock.json" "$work/package-lock.json" || [ ! -d "$work
   (cd "$work" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 export FLOORLINK_NODE_MODULES="$work/node_modules"
-exec node "$here/run.mjs"
+exec node "${1:-$here/run.mjs}"
