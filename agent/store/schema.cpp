@@ -112,10 +112,27 @@ UPDATE events SET acked_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000
 CREATE INDEX events_acked ON events (acked_ms) WHERE acked_ms IS NOT NULL;
 )sql";
 
+// v4: acknowledgement times as one row per applied ack instead of a column
+// on every event: applying an ack that covers hundreds of events rewrote each
+// of their rows and index entries on the loop thread (several ms that a scan
+// arriving meanwhile had to wait for). Event seq <= through_seq was acked at
+// the first mark covering it, so retention needs only the marks.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE ack_marks (
+  through_seq INTEGER PRIMARY KEY,
+  acked_ms INTEGER NOT NULL
+);
+INSERT INTO ack_marks (through_seq, acked_ms)
+  SELECT max(seq), acked_ms FROM events WHERE acked_ms IS NOT NULL GROUP BY acked_ms;
+DROP INDEX events_acked;
+ALTER TABLE events DROP COLUMN acked_ms;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "task queue, inbox and outbox", kV1},
     Migration{2, "print journal and serial counters", kV2},
     Migration{3, "acknowledgement times for event retention", kV3},
+    Migration{4, "acknowledgement times per ack, not per event", kV4},
 };
 
 }  // namespace

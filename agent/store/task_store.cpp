@@ -871,11 +871,10 @@ Result<bool> TaskStore::acknowledge(int64_t ackedThrough) {
       return false;
     }
     d.setMetaValue("acked_through", ackedThrough);
-    SQLite::Statement& s =
-        d.cached("UPDATE events SET acked_ms = ? WHERE seq > ? AND seq <= ?");
-    s.bind(1, static_cast<int64_t>(d.clock.nowMs()));
-    s.bind(2, static_cast<int64_t>(current));
-    s.bind(3, static_cast<int64_t>(ackedThrough));
+    // One row per ack, however many events it covers (retention, C-A4).
+    SQLite::Statement& s = d.cached("INSERT INTO ack_marks (through_seq, acked_ms) VALUES (?, ?)");
+    s.bind(1, static_cast<int64_t>(ackedThrough));
+    s.bind(2, static_cast<int64_t>(d.clock.nowMs()));
     s.exec();
     unwrap(d.commitTxn());
     return true;
@@ -942,12 +941,24 @@ Result<PruneReport> TaskStore::pruneAcked() {
   try {
     int64_t cutoff = d.clock.nowMs() -
                      std::chrono::duration_cast<std::chrono::milliseconds>(d.options.retention).count();
-    SQLite::Statement& s = d.cached(
-        "DELETE FROM events WHERE acked_ms IS NOT NULL AND acked_ms <= ? AND "
-        "seq <= (SELECT value FROM meta WHERE key = 'acked_through')");
-    s.bind(1, static_cast<int64_t>(cutoff));
+    // Everything up to the newest ack at least `retention` old: marks grow
+    // with seq and time together, so those events were all acked by then.
+    int64_t through = 0;
+    {
+      SQLite::Statement& q = d.cached("SELECT coalesce(max(through_seq), 0) FROM ack_marks WHERE acked_ms <= ?");
+      ResetOnExit reset{q};
+      q.bind(1, static_cast<int64_t>(cutoff));
+      if (q.executeStep()) through = q.getColumn(0).getInt64();
+    }
     PruneReport report;
-    report.eventsPruned = s.exec();
+    if (through > 0) {
+      SQLite::Statement& s = d.cached("DELETE FROM events WHERE seq <= ?");
+      s.bind(1, static_cast<int64_t>(through));
+      report.eventsPruned = s.exec();
+      SQLite::Statement& m = d.cached("DELETE FROM ack_marks WHERE through_seq <= ?");
+      m.bind(1, static_cast<int64_t>(through));
+      m.exec();
+    }
     unwrap(d.commitTxn());
     if (report.eventsPruned > 0) {
       d.log.info("pruned {} acknowledged events older than the retention", report.eventsPruned);

@@ -36,6 +36,9 @@ void createAtVersion(const std::filesystem::path& path, int version) {
     db.exec("INSERT INTO print_jobs (job_id, idempotency_key, printer, zpl, state, created_ms, "
             "updated_ms) VALUES ('J-1', 'T-old2/label/1', 'zpl1', x'5e58415e585a', 'confirmed', 1, 1)");
   }
+  if (version == 3) {
+    db.exec("UPDATE events SET acked_ms = 1000 WHERE seq = 1");  // acked long ago
+  }
 }
 
 TEST_F(Schema, MigrationsAreNumberedOneByOne) {
@@ -101,9 +104,10 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
     SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
     EXPECT_EQ(db.execAndGet("SELECT version FROM schema_version").getInt(), latestSchemaVersion());
     if (from >= 1) {
-      // Events acknowledged before the upgrade got an ack time (v3).
-      EXPECT_FALSE(db.execAndGet("SELECT acked_ms FROM events WHERE seq = 1").isNull());
-      EXPECT_TRUE(db.execAndGet("SELECT acked_ms FROM events WHERE seq = 2").isNull());
+      // Events acknowledged before the upgrade got an ack time (v3), kept
+      // as a mark covering them (v4); the unacknowledged one has none.
+      EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ack_marks WHERE through_seq >= 1").getInt(), 1);
+      EXPECT_EQ(db.execAndGet("SELECT max(through_seq) FROM ack_marks").getInt(), 1);
     }
   }
   if (from >= 1) {
@@ -119,12 +123,20 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
     ASSERT_TRUE(again);
     EXPECT_TRUE(again->duplicate);
     EXPECT_EQ(again->resultSeq, 3);
+    if (from == 3) {
+      // The v3 ack time survived as a mark: past the retention, seq 1 goes
+      // and the unacknowledged seq 2 stays.
+      EXPECT_EQ(store->pruneAcked()->eventsPruned, 1);
+      auto left = store->eventsAfter(0, 10);
+      ASSERT_TRUE(left && !left->empty());
+      EXPECT_EQ(left->front().seq, 2);
+    }
   } else {
     EXPECT_EQ(*store->appendEvent({.type = "device.status"}), 1);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryPastVersion, SchemaUpgrade, ::testing::Range(0, 3),
+INSTANTIATE_TEST_SUITE_P(EveryPastVersion, SchemaUpgrade, ::testing::Range(0, latestSchemaVersion()),
                          [](const auto& param) { return "FromV" + std::to_string(param.param); });
 
 TEST_F(Schema, NewerSchemaIsRefusedWithoutTouchingIt) {
