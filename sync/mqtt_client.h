@@ -4,7 +4,8 @@
 //
 // Threading: methods are called on the event-loop thread. Paho calls back on
 // its own threads; the adaptor only post()s to the loop, so every handler
-// below runs on the loop thread. One client object serves one connection
+// below runs on the loop thread. publish() never blocks: the adaptor's own
+// sender thread hands messages to Paho (whose locks can be held for ms). One client object serves one connection
 // attempt: after a failed connect or a lost connection the owner destroys it
 // and makes a new one, so no stale Paho state (queued publishes, tokens)
 // survives into the next connection.
@@ -69,7 +70,8 @@ class MqttClient {
 
   // Starts connecting; the outcome arrives through handlers.connected.
   virtual Status connect(const MqttConnectParams& params) = 0;
-  // Queues a publish; the PUBACK arrives through handlers.published(id).
+  // Queues a publish (fails at once when not connected); the PUBACK, or a
+  // failure to send, arrives through handlers.published(id).
   virtual Result<uint64_t> publish(const std::string& topic, const std::string& payload, int qos,
                                    bool retained) = 0;
   virtual Status subscribe(const std::vector<std::string>& topics, int qos) = 0;

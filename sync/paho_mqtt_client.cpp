@@ -6,8 +6,12 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
+#include <thread>
 
 #include "sync/mqtt_client.h"
 
@@ -109,6 +113,7 @@ class PahoMqttClient final : public MqttClient {
         subscribeListener_(*this) {}
 
   ~PahoMqttClient() override {
+    stopSender();
     gate_->close();
     if (client_) {
       try {
@@ -126,6 +131,7 @@ class PahoMqttClient final : public MqttClient {
       // nullptr persistence: MQTTCLIENT_PERSISTENCE_NONE. The outbox owns delivery.
       client_ = std::make_unique<mqtt::async_client>(url, clientId, opts, nullptr);
       client_->set_callback(callback_);
+      sender_ = std::thread([this] { sendQueued(); });
     } catch (const mqtt::exception& e) {
       return fail(ErrorCode::kInvalidArgument, "cannot create MQTT client for " + url + ": " + e.what());
     } catch (const std::exception& e) {
@@ -183,17 +189,19 @@ class PahoMqttClient final : public MqttClient {
     return ok();
   }
 
+  // Never blocks: Paho's publish takes the library's own mutex, which its
+  // send and receive threads hold for milliseconds under load, and the loop
+  // thread must not wait for it (an operator's scan would queue behind).
+  // The sender thread hands messages to Paho in order.
   Result<uint64_t> publish(const std::string& topic, const std::string& payload, int qos,
                            bool retained) override {
+    if (!connected_.load()) return fail(ErrorCode::kDisconnected, "MQTT publish failed: not connected");
     uint64_t id = nextPublishId_++;
-    try {
-      auto msg = mqtt::make_message(topic, payload, qos, retained);
-      client_->publish(msg, reinterpret_cast<void*>(static_cast<uintptr_t>(id)), publishListener_);
-    } catch (const mqtt::exception& e) {
-      return fail(ErrorCode::kDisconnected, std::string("MQTT publish failed: ") + e.what());
-    } catch (const std::exception& e) {
-      return fail(ErrorCode::kInternal, std::string("MQTT publish failed: ") + e.what());
+    {
+      std::lock_guard lock(sendMutex_);
+      sendQueue_.push_back(Outgoing{id, mqtt::make_message(topic, payload, qos, retained)});
     }
+    sendCv_.notify_one();
     return id;
   }
 
@@ -233,6 +241,48 @@ class PahoMqttClient final : public MqttClient {
   bool isConnected() const override { return client_ && client_->is_connected(); }
 
  private:
+  struct Outgoing {
+    uint64_t id;
+    mqtt::message_ptr message;
+  };
+
+  // The sender thread: hands queued publishes to Paho, in order. A publish
+  // Paho refuses (the link went) is reported through handlers.published.
+  void sendQueued() {
+    std::unique_lock lock(sendMutex_);
+    for (;;) {
+      sendCv_.wait(lock, [this] { return sendStop_ || !sendQueue_.empty(); });
+      if (sendStop_) return;
+      std::deque<Outgoing> batch;
+      batch.swap(sendQueue_);
+      lock.unlock();
+      for (auto& out : batch) {
+        std::string err;
+        try {
+          client_->publish(out.message, reinterpret_cast<void*>(static_cast<uintptr_t>(out.id)), publishListener_);
+        } catch (const std::exception& e) {
+          err = std::string("MQTT publish failed: ") + e.what();
+          connected_ = false;  // later publishes fail at once; connectionLost follows
+        }
+        if (!err.empty()) {
+          post([id = out.id, err](MqttHandlers& h) {
+            if (h.published) h.published(id, false, err);
+          });
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  void stopSender() {
+    {
+      std::lock_guard lock(sendMutex_);
+      sendStop_ = true;
+    }
+    sendCv_.notify_one();
+    if (sender_.joinable()) sender_.join();
+  }
+
   // Confirms the options hold what we set: Paho 1.2 copies them around.
   static Status verify(const mqtt::connect_options& opts, const MqttConnectParams& p) {
     mqtt::connect_options copy(opts);  // connect() takes its options by value
@@ -260,6 +310,7 @@ class PahoMqttClient final : public MqttClient {
   struct Callback final : mqtt::callback {
     explicit Callback(PahoMqttClient& c) : owner(c) {}
     void connection_lost(const std::string& cause) override {
+      owner.connected_ = false;
       std::string text = cause.empty() ? "connection lost" : cause;
       owner.post([text](MqttHandlers& h) {
         if (h.connectionLost) h.connectionLost(text);
@@ -278,6 +329,7 @@ class PahoMqttClient final : public MqttClient {
     explicit ConnectListener(PahoMqttClient& c) : owner(c) {}
     void on_success(const mqtt::token& tok) override {
       setNoDelayTowardPort(owner.url_);
+      owner.connected_ = true;
       MqttConnectResult r;
       r.ok = true;
       try {
@@ -358,6 +410,13 @@ class PahoMqttClient final : public MqttClient {
   PublishListener publishListener_;
   SubscribeListener subscribeListener_;
   std::unique_ptr<mqtt::async_client> client_;
+  std::atomic<bool> connected_{false};
+  // Publishes on their way to Paho (sender_ thread; stopped before client_ goes).
+  std::mutex sendMutex_;
+  std::condition_variable sendCv_;
+  std::deque<Outgoing> sendQueue_;
+  bool sendStop_ = false;
+  std::thread sender_;
 };
 
 }  // namespace
