@@ -201,7 +201,16 @@ class PahoMqttClient final : public MqttClient {
       std::lock_guard lock(sendMutex_);
       sendQueue_.push_back(Outgoing{id, mqtt::make_message(topic, payload, qos, retained)});
     }
-    sendCv_.notify_one();
+    // Wake the sender once per loop turn, after the callbacks already queued
+    // (PUBACKs freeing window slots) have added theirs: one wake-up per batch
+    // instead of per message keeps the drain rate of a direct call.
+    if (!wakePosted_) {
+      wakePosted_ = true;
+      gate_->post([this] {
+        wakePosted_ = false;
+        sendCv_.notify_one();
+      });
+    }
     return id;
   }
 
@@ -411,6 +420,7 @@ class PahoMqttClient final : public MqttClient {
   SubscribeListener subscribeListener_;
   std::unique_ptr<mqtt::async_client> client_;
   std::atomic<bool> connected_{false};
+  bool wakePosted_ = false;  // loop thread only
   // Publishes on their way to Paho (sender_ thread; stopped before client_ goes).
   std::mutex sendMutex_;
   std::condition_variable sendCv_;

@@ -48,6 +48,7 @@ namespace {
 
 constexpr int kBacklog = 100'000;
 constexpr int kWindow = 64;
+constexpr int kDrainRounds = 3;
 constexpr int kWaveTasks = 1000;
 constexpr int kLatencyRounds = 30;
 
@@ -112,9 +113,10 @@ void fillBacklog(fl::agent::TaskStore& store) {
 }
 
 // Baseline: a bare Paho async client, QoS 1, at most kWindow unacknowledged.
-double bareDrain(const std::string& url, const std::vector<std::string>& payloads) {
+double bareDrain(const std::string& url, const std::vector<std::string>& payloads, int64_t firstSeq) {
   fl::omssim::OmsSimOptions so;
   so.url = url;
+  so.startSeq = firstSeq;
   so.agent = "base";
   so.clientId = "oms-sim-baseline";
   // Same event ids as the agent's would be "dc1/pc7/N": the sim checks them, so relabel.
@@ -154,7 +156,8 @@ double bareDrain(const std::string& url, const std::vector<std::string>& payload
     }
     client.publish(mqtt::make_message("wh/v1/dc1/base/evt", p, 1, false), nullptr, listener);
   }
-  if (!(*sim)->waitFor([](auto& s) { return s.contiguousThrough >= kBacklog; }, 120s)) {
+  const int64_t last = firstSeq - 1 + kBacklog;
+  if (!(*sim)->waitFor([last](auto& s) { return s.contiguousThrough >= last; }, 120s)) {
     die("baseline OMS got " + std::to_string((*sim)->summary().contiguousThrough));
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
@@ -208,10 +211,18 @@ int main() {
   lt.call([&] { sync.reset(); });
   figures.push_back({"rss_at_100k_backlog_mib", rss, "MiB", rssBase});
 
-  // --- Drain: the agent reconnects and sends all 100,000 again; the OMS acks.
-  {
+  // --- Drain: the agent reconnects and sends 100,000 unacked events; the OMS
+  // acks. Three rounds, each agent drain followed by the bare one, medians
+  // reported: a single pair swung between 0.66 and 0.95 on the 2-core VM.
+  std::vector<double> agentRates, bareRates;
+  for (int round = 0; round < kDrainRounds; ++round) {
+    lt.call([&] { sync.reset(); });
+    const int64_t from = lt.call([&] { return st.outboxStats()->ackedThrough; });
+    if (round > 0) lt.call([&] { fillBacklog(st); });
+    const int64_t last = from + kBacklog;
     fl::omssim::OmsSimOptions oo;
     oo.url = url;
+    oo.startSeq = from + 1;
     auto sim = fl::omssim::OmsSim::connect(oo);
     if (!sim) die(sim.error().describe());
     auto start = Clock::now();
@@ -221,18 +232,18 @@ int main() {
       sync = std::move(*s);
       (void)sync->start();
     });
-    if (!(*sim)->waitFor([](auto& s) { return s.contiguousThrough >= kBacklog; }, 150s)) {
+    if (!(*sim)->waitFor([last](auto& s) { return s.contiguousThrough >= last; }, 150s)) {
       die("agent drain stalled at " + std::to_string((*sim)->summary().contiguousThrough));
     }
-    double agentRate = kBacklog / std::chrono::duration<double>(Clock::now() - start).count();
+    agentRates.push_back(kBacklog / std::chrono::duration<double>(Clock::now() - start).count());
     auto sum = (*sim)->summary();
     if (!sum.checksHold()) die("OMS checks failed:\n" + sum.describe());
-    // Wait for the acks to land so the latency phase starts from an empty outbox.
+    // Wait for the acks to land so the next phase starts from an empty outbox.
     deadline = Clock::now() + 30s;
-    while (lt.call([&] { return st.outboxStats()->ackedThrough; }) < kBacklog && Clock::now() < deadline) {
+    while (lt.call([&] { return st.outboxStats()->ackedThrough; }) < last && Clock::now() < deadline) {
       std::this_thread::sleep_for(20ms);
     }
-    auto payloads = lt.call([&] { return st.eventsAfter(0, kBacklog); });
+    auto payloads = lt.call([&] { return st.eventsAfter(from, kBacklog); });
     if (!payloads) die(payloads.error().describe());
     std::vector<std::string> bytes;
     bytes.reserve(payloads->size());
@@ -244,9 +255,12 @@ int main() {
       bytes.push_back(std::move(p));
     }
     payloads->clear();
-    double bareRate = bareDrain(url, bytes);
-    figures.push_back({"backlog_drain_events_per_s", agentRate, "ev/s", bareRate});
+    bareRates.push_back(bareDrain(url, bytes, from + 1));
+    std::fprintf(stderr, "drain round %d: agent %.0f ev/s, bare Paho %.0f ev/s\n", round + 1, agentRates.back(),
+                 bareRates.back());
   }
+  figures.push_back({"backlog_drain_events_per_s", percentile(agentRates, 0.5), "ev/s",
+                     percentile(bareRates, 0.5)});
 
   // --- Command to result.
   {
