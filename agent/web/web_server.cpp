@@ -1,6 +1,5 @@
 #include "agent/web/web_server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
 #include <unistd.h>

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startProcess, waitFor } from "../../tests/web/browser/procs.mjs";
+import { freePort, mosquittoArgv, startProcess, waitFor } from "../../tests/web/browser/procs.mjs";
 
 const bin = process.env.FLOORLINK_BINARY_DIR;
 const require = createRequire(path.join(process.env.FLOORLINK_NODE_MODULES, "/"));
@@ -49,9 +49,7 @@ async function measure(page, url, body, want) {
 
 async function agentSamples(browser) {
   const brokerPort = await freePort(), httpPort = await freePort();
-  fs.writeFileSync(path.join(dir, "mosquitto.conf"),
-    `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n`);
-  start(["/usr/sbin/mosquitto", "-c", path.join(dir, "mosquitto.conf")]);
+  start(mosquittoArgv(dir, brokerPort));
   fs.writeFileSync(path.join(dir, "floorlink.toml"), `
 [agent]
 site = "dc1"

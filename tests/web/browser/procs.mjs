@@ -2,7 +2,9 @@
 // ports, child processes whose output is kept for the failure report, and
 // polling with a deadline.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
+import path from "node:path";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,6 +28,14 @@ export function startProcess(argv, env = {}) {
   p.on("error", (e) => (p.out += `cannot start ${argv[0]}: ${e.message}\n`));
   p.exited = new Promise((r) => p.on("exit", (code, signal) => r({ code, signal })));
   return p;
+}
+
+// A private mosquitto on 127.0.0.1:port: writes its config into `dir` and
+// returns the command line to start it.
+export function mosquittoArgv(dir, port) {
+  const conf = path.join(dir, "mosquitto.conf");
+  fs.writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n`);
+  return ["/usr/sbin/mosquitto", "-c", conf];
 }
 
 // Polls `pred` every 50 ms until it returns something truthy (returned) or

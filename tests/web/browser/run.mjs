@@ -10,7 +10,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { freePort, sleep, startProcess, waitFor } from "./procs.mjs";
+import { freePort, mosquittoArgv, sleep, startProcess, waitFor } from "./procs.mjs";
 
 const bin = process.env.FLOORLINK_BINARY_DIR;
 const src = process.env.FLOORLINK_SOURCE_DIR;
@@ -90,9 +90,7 @@ const screenshot = async (page, name) => {
 async function main() {
   // --- the floor -----------------------------------------------------------
   const brokerPort = await freePort();
-  fs.writeFileSync(path.join(dir, "mosquitto.conf"),
-    `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n`);
-  start("broker", ["/usr/sbin/mosquitto", "-c", path.join(dir, "mosquitto.conf")]);
+  start("broker", mosquittoArgv(dir, brokerPort));
   start("sim", [path.join(bin, "tools/device_sim/floorlink-device-sim"), "--ports-file", path.join(dir, "ports")]);
   await waitFor("device sim ports", () => fs.existsSync(path.join(dir, "ports")));
   for (const item of fs.readFileSync(path.join(dir, "ports"), "utf8").trim().split(/\s+/)) {
