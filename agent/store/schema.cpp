@@ -128,11 +128,34 @@ DROP INDEX events_acked;
 ALTER TABLE events DROP COLUMN acked_ms;
 )sql";
 
+// v5: where each station stands in its workflow (committed with the step's
+// task change and event, so a restart resumes there and re-runs nothing),
+// and the codes pack and ship stations look tasks up by, indexed instead of
+// a scan of every pending task.
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE station_positions (
+  station TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL DEFAULT '',
+  step TEXT NOT NULL,
+  data_json TEXT NOT NULL DEFAULT '{}',
+  updated_ms INTEGER NOT NULL
+);
+ALTER TABLE tasks ADD COLUMN sscc TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN tracking TEXT NOT NULL DEFAULT '';
+UPDATE tasks SET sscc = coalesce(json_extract(spec_json, '$.sscc'), ''),
+                 tracking = coalesce(json_extract(spec_json, '$.tracking'), '')
+  WHERE kind = 'ship' AND json_valid(spec_json);
+CREATE INDEX tasks_pack_order ON tasks (order_id) WHERE kind = 'pack' AND state = 'pending';
+CREATE INDEX tasks_ship_sscc ON tasks (sscc) WHERE kind = 'ship' AND state = 'pending';
+CREATE INDEX tasks_ship_tracking ON tasks (tracking) WHERE kind = 'ship' AND state = 'pending';
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "task queue, inbox and outbox", kV1},
     Migration{2, "print journal and serial counters", kV2},
     Migration{3, "acknowledgement times for event retention", kV3},
     Migration{4, "acknowledgement times per ack, not per event", kV4},
+    Migration{5, "station positions and indexed pack/ship lookups", kV5},
 };
 
 }  // namespace

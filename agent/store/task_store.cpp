@@ -119,8 +119,8 @@ int64_t recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_v
 
 constexpr const char* kInsertTask =
     "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
-    "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms) "
-    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // `s` is the prepared kInsertTask, fetched once per wave (hot loop).
 void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string& waveId,
@@ -129,6 +129,8 @@ void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string
   static const std::string kEmpty;
   const std::string* bin = &kEmpty;
   const std::string* sku = &kEmpty;
+  const std::string* sscc = &kEmpty;
+  const std::string* tracking = &kEmpty;
   int64_t qty = 0;
   std::optional<int64_t> sequence;
   switch (t.kind) {
@@ -144,6 +146,8 @@ void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string
       break;
     case sync::TaskKind::kShip:
       bin = &t.ship.door;
+      sscc = &t.ship.sscc;
+      tracking = &t.ship.tracking;
       break;
   }
   // The spec outlives exec(), so its strings are bound without copies.
@@ -166,6 +170,8 @@ void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string
   s.bindNoCopy(13, t.json);
   s.bind(14, static_cast<int64_t>(now));
   s.bind(15, static_cast<int64_t>(now));
+  s.bindNoCopy(16, *sscc);
+  s.bindNoCopy(17, *tracking);
   s.exec();
 }
 
