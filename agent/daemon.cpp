@@ -260,7 +260,8 @@ void Daemon::Impl::reload() {
   }
   logging.setLevel("*", fresh->log.level);
   for (auto& [module, level] : fresh->log.modules) logging.setLevel(module, level);
-  bool restartNeeded = fresh->mqtt.url != config.mqtt.url || fresh->devices.size() != config.devices.size() ||
+  bool restartNeeded = fresh->mqtt.brokerUrls() != config.mqtt.brokerUrls() ||
+                       fresh->devices.size() != config.devices.size() ||
                        fresh->stations.size() != config.stations.size() || fresh->agent.dataDir != config.agent.dataDir;
   config.log = fresh->log;
   log.info("reload: log levels applied{}",

@@ -82,6 +82,11 @@ struct AgentSection {
 
 struct MqttSection {
   std::string url = "tcp://127.0.0.1:1883";  // tcp:// or ssl://
+  // The nodes of a broker cluster, tried in turn (mqtt.urls). After loading
+  // it always holds at least one URL and url is its first; code that builds
+  // a Config by hand may set url alone (brokerUrls() covers both).
+  std::vector<std::string> urls;
+  std::string urlOrder = "ordered";         // ordered | shuffle (a stable order per client id)
   std::string clientId;                     // default: {site}-{agent}
   std::string username;
   std::string password;                     // secret: never logged or published
@@ -99,6 +104,8 @@ struct MqttSection {
   std::chrono::seconds stateInterval{60};   // C-P2
   size_t maxPayload = 1 << 20;              // bytes, §1
   int inflight = 64;                        // unacked publishes in flight (C-E4)
+
+  std::vector<std::string> brokerUrls() const { return urls.empty() ? std::vector<std::string>{url} : urls; }
 };
 
 enum class SyncMode { kFull, kNormal };

@@ -15,6 +15,8 @@ data_dir = "/var/lib/floorlink"  # task database and journals live here
 
 [mqtt]
 url = "tcp://127.0.0.1:1883"     # tcp://host:port or ssl://host:port
+# urls = ["ssl://mq1.dc1:8883", "ssl://mq2.dc1:8883", "ssl://mq3.dc1:8883"]  # a broker cluster, instead of url
+# url_order = "ordered"          # "ordered": try urls as listed; "shuffle": a stable order per agent, spreads a fleet
 # client_id = "dc1-pc7"          # default: {site}-{agent id}
 # username = "pc7"
 # password = "secret"            # never logged or published

@@ -218,18 +218,59 @@ void readAgent(Problems& p, const toml::table& t, AgentSection& a) {
 
 void readMqtt(Problems& p, const toml::table& t, MqttSection& m) {
   TableReader r(p, t, "mqtt",
-                {"url", "client_id", "username", "password", "ca_file", "cert_file", "key_file", "key_password",
+                {"url", "urls", "url_order", "client_id", "username", "password", "ca_file", "cert_file", "key_file", "key_password",
                  "verify_server", "protocol", "keepalive_s", "connect_timeout_s", "backoff_min_ms",
                  "backoff_max_ms", "ack_timeout_s", "state_interval_s", "max_payload_bytes", "inflight"});
   r.str("url", m.url);
-  if (!(m.url.starts_with("tcp://") || m.url.starts_with("ssl://") || m.url.starts_with("mqtt://") ||
-        m.url.starts_with("mqtts://"))) {
-    p.add(t.get("url") ? t.get("url")->source() : t.source(), "mqtt.url",
-          "\"" + m.url + "\" must start with tcp:// or ssl:// (e.g. ssl://broker.example:8883)");
-  } else if (m.url.find(':', m.url.find("//") + 2) == std::string::npos) {
-    p.add(t.get("url") ? t.get("url")->source() : t.source(), "mqtt.url",
-          "\"" + m.url + "\" needs a port, e.g. tcp://127.0.0.1:1883");
+  auto checkUrl = [&](const std::string& url, const toml::source_region& where, const std::string& key) {
+    if (!(url.starts_with("tcp://") || url.starts_with("ssl://") || url.starts_with("mqtt://") ||
+          url.starts_with("mqtts://"))) {
+      p.add(where, key, "\"" + url + "\" must start with tcp:// or ssl:// (e.g. ssl://broker.example:8883)");
+    } else if (url.find(':', url.find("//") + 2) == std::string::npos) {
+      p.add(where, key, "\"" + url + "\" needs a port, e.g. tcp://127.0.0.1:1883");
+    }
+  };
+  if (auto* n = t.get("urls")) {
+    // The nodes of a cluster; url is the one-element form, so one or the other.
+    auto* arr = n->as_array();
+    if (t.get("url")) {
+      p.add(n->source(), "mqtt.urls", "set either mqtt.url or mqtt.urls, not both (url is the one-element form)");
+    } else if (!arr) {
+      p.add(n->source(), "mqtt.urls", std::string("expected an array of URLs, found ") + typeName(*n));
+    } else if (arr->empty()) {
+      p.add(n->source(), "mqtt.urls", "needs at least one URL, e.g. [\"tcp://mq1:1883\", \"tcp://mq2:1883\"]");
+    } else {
+      m.urls.clear();
+      for (size_t i = 0; i < arr->size(); ++i) {
+        const auto& item = *arr->get(i);
+        std::string key = "mqtt.urls[" + std::to_string(i) + "]";
+        if (!item.is_string()) {
+          p.add(item.source(), key, std::string("expected a URL string, found ") + typeName(item));
+          continue;
+        }
+        std::string url = *item.value<std::string>();
+        checkUrl(url, item.source(), key);
+        if (std::find(m.urls.begin(), m.urls.end(), url) != m.urls.end()) {
+          p.add(item.source(), key, "\"" + url + "\" is listed twice");
+        }
+        m.urls.push_back(std::move(url));
+      }
+      auto isTls = [](const std::string& u) { return u.starts_with("ssl://") || u.starts_with("mqtts://"); };
+      for (size_t i = 1; i < m.urls.size(); ++i) {
+        if (isTls(m.urls[i]) != isTls(m.urls[0])) {
+          // One set of TLS settings (ca_file, cert_file, key_file) serves every node.
+          p.add(arr->get(i)->source(), "mqtt.urls[" + std::to_string(i) + "]",
+                "mixes tcp:// and ssl:// with mqtt.urls[0]: use one scheme for every node");
+          break;
+        }
+      }
+      if (!m.urls.empty()) m.url = m.urls.front();
+    }
+  } else {
+    checkUrl(m.url, t.get("url") ? t.get("url")->source() : t.source(), "mqtt.url");
+    m.urls = {m.url};
   }
+  r.choice("url_order", m.urlOrder, {"ordered", "shuffle"});
   r.str("client_id", m.clientId);
   r.str("username", m.username);
   r.str("password", m.password);
@@ -540,6 +581,7 @@ Result<Config> build(toml::table& root, std::string_view sourceName, const std::
     p.add(root.source(), "agent", "missing [agent] section with site and id");
   }
   if (auto* t = section("mqtt")) readMqtt(p, *t, c.mqtt);
+  if (c.mqtt.urls.empty()) c.mqtt.urls = {c.mqtt.url};
   if (auto* t = section("storage")) readStorage(p, *t, c.storage);
   if (auto* t = section("control")) readControl(p, *t, c.control);
   if (auto* t = section("labels")) readLabels(p, *t, c.labels);

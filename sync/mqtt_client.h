@@ -49,6 +49,13 @@ struct MqttConnectResult {
   bool sessionPresent = false;
   int returnCode = 0;        // Paho or CONNACK reason code on failure
   bool versionRefused = false;  // the broker does not speak the requested version
+  // The TCP (and TLS) link was made but the broker closed it without a
+  // CONNACK: what a broker that speaks only MQTT 3.1.1 (RabbitMQ 3.10) does
+  // to an MQTT 5 CONNECT.
+  bool closedBeforeConnack = false;
+  // MQTT 5 CONNACK properties; 0 when the broker announced none (no limit).
+  uint32_t receiveMaximum = 0;     // publishes the broker takes unacknowledged at once
+  uint32_t maximumPacketSize = 0;  // bytes, whole packet
   std::string error;
 };
 

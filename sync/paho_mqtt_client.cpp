@@ -345,6 +345,13 @@ class PahoMqttClient final : public MqttClient {
         auto rsp = tok.get_connect_response();
         r.mqttVersion = rsp.get_mqtt_version();
         r.sessionPresent = rsp.is_session_present();
+        const auto& props = rsp.get_properties();
+        if (props.contains(mqtt::property::RECEIVE_MAXIMUM)) {
+          r.receiveMaximum = mqtt::get<uint16_t>(props, mqtt::property::RECEIVE_MAXIMUM);
+        }
+        if (props.contains(mqtt::property::MAXIMUM_PACKET_SIZE)) {
+          r.maximumPacketSize = mqtt::get<uint32_t>(props, mqtt::property::MAXIMUM_PACKET_SIZE);
+        }
       } catch (...) {
       }
       owner.post([r](MqttHandlers& h) {

@@ -22,6 +22,27 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr int kQos = 1;
 // Acks received within this window are applied together (one durable write).
 constexpr milliseconds kAckBatch{100};
+// A connection that lasted this long proved the node works: losing it starts
+// a fresh round of URLs at the next node, with no backoff. A shorter one
+// (a broker that accepts and then drops us, e.g. on a refused publish) counts
+// as a failed attempt, so a flapping node cannot make us reconnect in a loop.
+constexpr std::chrono::seconds kStableConnection{5};
+
+// FNV-1a: a stable seed from the client id, so "shuffle" gives each agent the
+// same order on every start (and a fleet an even spread over the nodes).
+uint64_t stableSeed(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// Bytes of an MQTT PUBLISH packet at QoS 1: fixed header, topic, packet id,
+// (MQTT 5) an empty property list, payload.
+size_t publishPacketSize(size_t topic, size_t payload, int version) {
+  size_t rest = 2 + topic + 2 + (version >= 5 ? 1 : 0) + payload;
+  size_t lengthBytes = rest < 128 ? 1 : rest < 16384 ? 2 : rest < 2097152 ? 3 : 4;
+  return 1 + lengthBytes + rest;
+}
 
 std::string protocolName(int version) { return version >= 5 ? "5" : "3.1.1"; }
 
@@ -45,11 +66,18 @@ class MqttSync final : public Sync {
     ackTopic_ = prefix_ + "ack";
     clientId_ = mqtt_.clientId.empty() ? site_ + "-" + agentId_ : mqtt_.clientId;
     version_ = mqtt_.protocol == "3.1.1" ? 4 : 5;
-    tls_ = mqtt_.url.rfind("ssl://", 0) == 0 || mqtt_.url.rfind("mqtts://", 0) == 0;
+    urls_ = mqtt_.brokerUrls();
+    if (mqtt_.urlOrder == "shuffle") {
+      std::mt19937_64 order(stableSeed(clientId_));
+      std::shuffle(urls_.begin(), urls_.end(), order);
+    }
     startedAtMs_ = options_.startedAtMs ? options_.startedAtMs : clock_->nowMs();
     limits_.maxPayload = mqtt_.maxPayload;
     window_ = static_cast<size_t>(std::max(1, mqtt_.inflight));
   }
+
+  const std::string& url() const { return urls_[urlIndex_]; }
+  bool tls() const { return url().rfind("ssl://", 0) == 0 || url().rfind("mqtts://", 0) == 0; }
 
   ~MqttSync() override {
     stop();
@@ -59,8 +87,9 @@ class MqttSync final : public Sync {
   Status start() override {
     if (running_) return fail(ErrorCode::kBusy, "sync already started");
     running_ = true;
-    log_.info("syncing with {} as {} (topics {}…, MQTT {})", redactUrl(mqtt_.url), clientId_, prefix_,
-              mqtt_.protocol);
+    std::string nodes;
+    for (const auto& u : urls_) nodes += (nodes.empty() ? "" : ", ") + redactUrl(u);
+    log_.info("syncing with {} as {} (topics {}…, MQTT {})", nodes, clientId_, prefix_, mqtt_.protocol);
     auto tick = std::clamp<milliseconds>(
         std::min<milliseconds>(mqtt_.ackTimeout, mqtt_.stateInterval) / 4, milliseconds(50),
         milliseconds(1000));
@@ -86,7 +115,7 @@ class MqttSync final : public Sync {
       if (auto d = client_->disconnect(options_.shutdownTimeout); !d) {
         log_.warn("MQTT disconnect: {}", d.error().describe());
       }
-      log_.info("disconnected from {} (session {})", redactUrl(mqtt_.url), session_);
+      log_.info("disconnected from {} (session {})", redactUrl(url()), session_);
     }
     retireClient();
     phase_ = Phase::kIdle;
@@ -109,7 +138,8 @@ class MqttSync final : public Sync {
     SyncStatus s = counters_;
     s.running = running_;
     s.connected = phase_ == Phase::kConnected;
-    s.brokerUrl = redactUrl(mqtt_.url);
+    s.brokerUrl = redactUrl(url());
+    s.brokerNodes = urls_.size();
     s.clientId = clientId_;
     s.protocol = connectedVersion_ ? protocolName(connectedVersion_) : "";
     s.session = session_;
@@ -121,6 +151,9 @@ class MqttSync final : public Sync {
           0, std::chrono::duration_cast<milliseconds>(retryAt_ - clock_->steadyNow()).count());
     }
     s.inflight = inflight_.size();
+    s.window = phase_ == Phase::kConnected ? window_ : 0;
+    s.brokerMaxPacket = maxPacket_;
+    s.blockedSeq = blockedSeq_;
     s.lastSentSeq = lastSent_;
     if (auto stats = port_.outboxStats()) s.outbox = *stats;
     return s;
@@ -160,7 +193,7 @@ class MqttSync final : public Sync {
       }
     };
     h.error = [this](const std::string& detail) { pendingDetail_ = detail; };
-    auto client = createPahoMqttClient(loop_, mqtt_.url, clientId_, version_, std::move(h));
+    auto client = createPahoMqttClient(loop_, url(), clientId_, version_, std::move(h));
     if (!client) {
       setError(client.error().describe());
       log_.error("{}", lastError_);
@@ -169,7 +202,7 @@ class MqttSync final : public Sync {
     }
     client_ = std::move(*client);
     MqttConnectParams p;
-    p.url = mqtt_.url;
+    p.url = url();
     p.clientId = clientId_;
     p.username = mqtt_.username;
     p.password = mqtt_.password;
@@ -181,19 +214,19 @@ class MqttSync final : public Sync {
     p.mqttVersion = version_;
     p.keepalive = mqtt_.keepalive;
     p.connectTimeout = mqtt_.connectTimeout;
-    // Room for the state publishes beside the event window.
-    p.maxInflight = static_cast<int>(window_) + 16;
+    // Room for the state publishes beside the event window (Paho itself
+    // lowers this to the broker's receive maximum).
+    p.maxInflight = std::max(1, mqtt_.inflight) + 16;
     p.willTopic = stateTopic_;
     p.willPayload = encodeOffline(session_);  // C-P1
     pendingDetail_.clear();
     phase_ = Phase::kConnecting;
-    log_.debug("connecting to {} (MQTT {}, session {})", redactUrl(mqtt_.url), protocolName(version_),
-               session_);
+    log_.debug("connecting to {} (MQTT {}, session {})", redactUrl(url()), protocolName(version_), session_);
     if (auto s = client_->connect(p); !s) {
       setError(s.error().describe());
       log_.error("{}", lastError_);
       retireClient();
-      scheduleReconnect();
+      nextAfterFailure();
     }
   }
 
@@ -201,41 +234,59 @@ class MqttSync final : public Sync {
     if (phase_ != Phase::kConnecting) return;
     if (!r.ok) {
       retireClient();
-      if (r.versionRefused && version_ == 5 && mqtt_.protocol == "auto") {
-        // The broker does not speak MQTT 5: fall back to 3.1.1 at once.
-        log_.info("{} refused MQTT 5; using MQTT 3.1.1", redactUrl(mqtt_.url));
+      if ((r.versionRefused || r.closedBeforeConnack) && version_ == 5 && mqtt_.protocol == "auto") {
+        // The broker does not speak MQTT 5 (RabbitMQ 3.10 closes the link
+        // without a CONNACK): fall back to 3.1.1 at once, on the same node.
+        log_.info("{} {} MQTT 5; using MQTT 3.1.1", redactUrl(url()),
+                  r.versionRefused ? "refused" : "closed the link without a CONNACK to");
         version_ = 4;
         connectNow();
         return;
       }
       ++counters_.connectFailures;
       ++failuresInRow_;
-      std::string text = "cannot connect to " + redactUrl(mqtt_.url) + ": " + r.error;
+      std::string text = "cannot connect to " + redactUrl(url()) + ": " + r.error;
       if (!pendingDetail_.empty()) text += " (" + pendingDetail_ + ")";
-      if (tls_ && r.returnCode == -1) {
+      if (tls() && r.returnCode == -1) {
         text += " (if the broker is up, the TLS handshake failed: check mqtt.ca_file, mqtt.cert_file, "
                 "mqtt.key_file, mqtt.key_password and that the broker certificate names this host)";
       }
       setError(text);
       // The first failure and then every tenth: an outage must not flood the journal.
       if (failuresInRow_ == 1 || failuresInRow_ % 10 == 0) {
-        log_.warn("{}; working offline, retrying with backoff", lastError_);
+        log_.warn("{}; working offline, retrying{}", lastError_,
+                  urls_.size() > 1 ? " the other nodes, then with backoff" : " with backoff");
       }
-      scheduleReconnect();
+      nextAfterFailure();
       return;
     }
     phase_ = Phase::kConnected;
     connectedVersion_ = r.mqttVersion ? r.mqttVersion : version_;
     connectedSinceMs_ = clock_->nowMs();
+    connectedAt_ = clock_->steadyNow();
     ++counters_.connects;
     if (counters_.connects > 1) ++counters_.reconnects;
+    if (lastConnectedIndex_ && *lastConnectedIndex_ != urlIndex_) ++counters_.failovers;
+    lastConnectedIndex_ = urlIndex_;
     failuresInRow_ = 0;
     refusal_.clear();
-    backoffAttempt_ = 0;
+    // Flow control of this connection. A broker's MQTT 5 receive maximum
+    // below mqtt.inflight bounds the window (Paho enforces it too; counting
+    // it here keeps prefetch and status true). The maximum packet size is
+    // checked per event in pump().
+    size_t configured = static_cast<size_t>(std::max(1, mqtt_.inflight));
+    window_ = r.receiveMaximum > 0 ? std::min<size_t>(configured, r.receiveMaximum) : configured;
+    maxPacket_ = r.maximumPacketSize;
+    blockedSeq_ = 0;
     auto stats = port_.outboxStats();
     ackedThrough_ = stats ? stats->ackedThrough : ackedThrough_;
-    log_.info("connected to {} (MQTT {}, session {}, backlog {} events)", redactUrl(mqtt_.url),
+    log_.info("connected to {} (MQTT {}, session {}, backlog {} events)", redactUrl(url()),
               protocolName(connectedVersion_), session_, stats ? stats->depth : -1);
+    if (window_ < configured) {
+      log_.info("{} takes at most {} unacknowledged publishes (MQTT 5 receive maximum): {} events in flight "
+                "instead of mqtt.inflight = {}",
+                redactUrl(url()), r.receiveMaximum, window_, configured);
+    }
     // C-S2: only our own command and ack topics.
     if (auto s = client_->subscribe({cmdTopic_, ackTopic_}, kQos); !s) {
       setError(s.error().describe());
@@ -250,17 +301,49 @@ class MqttSync final : public Sync {
   void onConnectionLost(const std::string& cause) {
     if (phase_ != Phase::kConnected && phase_ != Phase::kConnecting) return;
     bool wasConnected = phase_ == Phase::kConnected;
+    bool stable = wasConnected && clock_->steadyNow() - connectedAt_ >= kStableConnection;
     retireClient();
-    std::string text = "connection to " + redactUrl(mqtt_.url) + " lost: " + cause;
+    std::string text = "connection to " + redactUrl(url()) + " lost: " + cause;
     // A broker may drop a client whose publish it refused (mosquitto does for
     // MQTT 5): say what was refused, that is what needs fixing.
     if (!refusal_.empty()) text += "; before that the broker refused: " + refusal_;
     refusal_.clear();
     setError(text);
     if (wasConnected) {
-      log_.warn("{}; working offline, reconnecting", lastError_);
+      log_.warn("{}; working offline, reconnecting{}", lastError_,
+                urls_.size() > 1 ? " to the next node" : "");
     }
+    if (!stable) {
+      nextAfterFailure();
+      return;
+    }
+    // The node went away: a fresh round starts at once at the next node (the
+    // same one when there is only one); no switching back later.
+    roundFailures_ = 0;
+    backoffAttempt_ = 0;
+    urlIndex_ = (urlIndex_ + 1) % urls_.size();
+    retryNow();
+  }
+
+  // A connect attempt failed: the next node at once, until every node of the
+  // round failed; then the backoff with jitter.
+  void nextAfterFailure() {
+    ++roundFailures_;
+    urlIndex_ = (urlIndex_ + 1) % urls_.size();
+    if (roundFailures_ < urls_.size()) {
+      retryNow();
+      return;
+    }
+    roundFailures_ = 0;
     scheduleReconnect();
+  }
+
+  void retryNow() {
+    phase_ = Phase::kWaiting;
+    if (!running_) return;
+    // Through the loop, not recursively: we are inside the old client's handler.
+    retryAt_ = clock_->steadyNow();
+    retryTimer_ = loop_.addTimer(milliseconds(0), [this] { connectNow(); });
   }
 
   void scheduleReconnect() {
@@ -417,6 +500,11 @@ class MqttSync final : public Sync {
     if (phase_ != Phase::kConnected || !client_) return;
     while (inflight_.size() < window_) {
       if (prefetch_.empty() && !refill()) return;
+      if (maxPacket_ > 0 &&
+          publishPacketSize(evtTopic_.size(), prefetch_.front().payload.size(), connectedVersion_) > maxPacket_) {
+        reportTooLarge(prefetch_.front());
+        return;  // kept; nothing after it goes either (C-E4)
+      }
       OutboxEvent ev = std::move(prefetch_.front());
       prefetch_.pop_front();
       auto id = client_->publish(evtTopic_, ev.payload, kQos, false);
@@ -433,6 +521,21 @@ class MqttSync final : public Sync {
       highestSent_ = std::max(highestSent_, ev.seq);
       if (!waitingSince_) waitingSince_ = clock_->steadyNow();
     }
+  }
+
+  // C-E5: an event the broker cannot take is never dropped or skipped; the
+  // agent says which one, how large, and what to change, and delivery waits
+  // at it until a connection to a broker that allows it.
+  void reportTooLarge(const OutboxEvent& ev) {
+    if (blockedSeq_ == ev.seq) return;
+    blockedSeq_ = ev.seq;
+    setError("event seq " + std::to_string(ev.seq) + " (" +
+             std::to_string(publishPacketSize(evtTopic_.size(), ev.payload.size(), connectedVersion_)) +
+             " bytes as an MQTT packet) is larger than the maximum packet size of " + redactUrl(url()) + " (" +
+             std::to_string(maxPacket_) +
+             " bytes): it stays in the outbox and delivery waits at it, in seq order; raise the broker's "
+             "limit (mosquitto max_packet_size, EMQX mqtt.max_packet_size, HiveMQ max-packet-size)");
+    log_.error("{}", lastError_);
   }
 
   bool refill() {
@@ -517,7 +620,13 @@ class MqttSync final : public Sync {
 
   std::string prefix_, stateTopic_, evtTopic_, cmdTopic_, ackTopic_, clientId_;
   int version_ = 5;
-  bool tls_ = false;
+  std::vector<std::string> urls_;  // the nodes, in the order tried
+  size_t urlIndex_ = 0;            // node of the current/last attempt
+  size_t roundFailures_ = 0;       // failed attempts in the current round of nodes
+  std::optional<size_t> lastConnectedIndex_;
+  SteadyTime connectedAt_{};
+  uint32_t maxPacket_ = 0;         // broker's maximum packet size, 0: none announced
+  int64_t blockedSeq_ = 0;
   int connectedVersion_ = 0;
   int64_t startedAtMs_ = 0;
   size_t window_ = 64;
@@ -564,10 +673,23 @@ Status validate(const config::Config& config) {
                 "agent.id \"" + config.agent.id + "\" must match [A-Za-z0-9_-]{1,64} (contract §1)");
   }
   const auto& m = config.mqtt;
-  bool tls = m.url.rfind("ssl://", 0) == 0 || m.url.rfind("mqtts://", 0) == 0;
-  if (!tls && m.url.rfind("tcp://", 0) != 0 && m.url.rfind("mqtt://", 0) != 0) {
-    return fail(ErrorCode::kInvalidArgument,
-                "mqtt.url \"" + redactUrl(m.url) + "\" must start with tcp:// or ssl://");
+  bool tls = false;
+  auto urls = m.brokerUrls();
+  for (size_t i = 0; i < urls.size(); ++i) {
+    const auto& url = urls[i];
+    bool nodeTls = url.rfind("ssl://", 0) == 0 || url.rfind("mqtts://", 0) == 0;
+    if (!nodeTls && url.rfind("tcp://", 0) != 0 && url.rfind("mqtt://", 0) != 0) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "mqtt.url \"" + redactUrl(url) + "\" must start with tcp:// or ssl://");
+    }
+    if (i > 0 && nodeTls != tls) {
+      // One set of TLS settings serves every node.
+      return fail(ErrorCode::kInvalidArgument, "mqtt.urls mixes tcp:// and ssl://: use one scheme for every node");
+    }
+    tls = nodeTls;
+  }
+  if (m.urlOrder != "ordered" && m.urlOrder != "shuffle") {
+    return fail(ErrorCode::kInvalidArgument, "mqtt.url_order must be ordered or shuffle");
   }
   if (m.protocol != "auto" && m.protocol != "3.1.1" && m.protocol != "5") {
     return fail(ErrorCode::kInvalidArgument, "mqtt.protocol must be auto, 3.1.1 or 5");

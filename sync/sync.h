@@ -27,7 +27,10 @@ namespace floorlink::sync {
 struct SyncStatus {
   bool running = false;            // between start() and stop()
   bool connected = false;
-  std::string brokerUrl;           // as configured, any user:password@ removed
+  std::string brokerUrl;           // the node of the current/last connection (attempt), any
+                                   // user:password@ removed
+  size_t brokerNodes = 1;          // URLs configured (mqtt.urls)
+  uint64_t failovers = 0;          // connects to another node than the one of the previous connection
   std::string clientId;
   std::string protocol;            // "5" or "3.1.1" of the current/last connection, "" before
   uint64_t session = 0;            // session of the current/last connection (C-P3)
@@ -39,6 +42,11 @@ struct SyncStatus {
   uint64_t connectFailures = 0;
   int64_t nextRetryInMs = 0;       // while waiting to reconnect, else 0
   size_t inflight = 0;             // event publishes awaiting the broker's PUBACK
+  size_t window = 0;               // in-flight limit of this connection: mqtt.inflight, or the
+                                   // broker's smaller MQTT 5 receive maximum
+  uint32_t brokerMaxPacket = 0;    // the broker's MQTT 5 maximum packet size, 0 if none announced
+  int64_t blockedSeq = 0;          // an event larger than brokerMaxPacket: kept, and delivery waits
+                                   // at it (seq order, C-E4); 0 if none
   int64_t lastSentSeq = 0;         // highest seq published on this connection
   uint64_t eventsSent = 0;         // event publishes, resends included
   uint64_t eventsResent = 0;       // publishes of a seq already sent before
