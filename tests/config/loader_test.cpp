@@ -176,6 +176,56 @@ TEST(ConfigLoader, BadMqttUrl) {
   EXPECT_NE(e.find("mqtt.url: \"http://broker:1883\" must start with tcp:// or ssl://"), std::string::npos) << e;
 }
 
+TEST(ConfigLoader, UrlIsTheOneElementFormOfUrls) {
+  auto c = loadString(std::string(kMinimal) + "\n[mqtt]\nurl = \"tcp://mq1:1883\"\n", "floorlink.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->mqtt.urls, std::vector<std::string>{"tcp://mq1:1883"});
+  EXPECT_EQ(c->mqtt.urlOrder, "ordered");
+  auto d = loadString(kMinimal, "floorlink.toml");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->mqtt.urls, std::vector<std::string>{"tcp://127.0.0.1:1883"});
+}
+
+TEST(ConfigLoader, UrlsListTheNodesOfACluster) {
+  auto c = loadString(std::string(kMinimal) +
+                          "\n[mqtt]\nurls = [\"ssl://mq1:8883\", \"ssl://mq2:8883\", \"ssl://mq3:8883\"]\n"
+                          "url_order = \"shuffle\"\n",
+                      "floorlink.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->mqtt.urls.size(), 3u);
+  EXPECT_EQ(c->mqtt.url, "ssl://mq1:8883");
+  EXPECT_EQ(c->mqtt.urlOrder, "shuffle");
+  EXPECT_EQ(c->mqtt.brokerUrls(), c->mqtt.urls);
+}
+
+TEST(ConfigLoader, UrlAndUrlsTogetherIsAnError) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[mqtt]\nurl = \"tcp://a:1883\"\nurls = [\"tcp://b:1883\"]\n");
+  EXPECT_NE(e.find("floorlink.toml:8: mqtt.urls: set either mqtt.url or mqtt.urls, not both"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, BadUrlsNameTheElement) {
+  std::string e = errorOf(std::string(kMinimal) + "\n[mqtt]\nurls = [\"tcp://a:1883\",\n  \"http://b:1883\", 7, \"tcp://a:1883\"]\n");
+  EXPECT_NE(e.find("floorlink.toml:8: mqtt.urls[1]: \"http://b:1883\" must start with tcp:// or ssl://"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("mqtt.urls[2]: expected a URL string, found an integer"), std::string::npos) << e;
+  EXPECT_NE(e.find("mqtt.urls[3]: \"tcp://a:1883\" is listed twice"), std::string::npos) << e;
+  EXPECT_NE(errorOf(std::string(kMinimal) + "\n[mqtt]\nurls = []\n").find("mqtt.urls: needs at least one URL"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "\n[mqtt]\nurls = \"tcp://a:1883\"\n").find("mqtt.urls: expected an array"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "\n[mqtt]\nurls = [\"tcp://a:1883\", \"ssl://b:8883\"]\n")
+                .find("mqtt.urls[1]: mixes tcp:// and ssl://"),
+            std::string::npos);
+  EXPECT_NE(errorOf(std::string(kMinimal) + "\n[mqtt]\nurl_order = \"random\"\n").find("mqtt.url_order"),
+            std::string::npos);
+}
+
+TEST(ConfigOverrides, SetUrlsOnTheCommandLine) {
+  auto c = loadString(kMinimal, "floorlink.toml", {R"(mqtt.urls=["tcp://a:1883","tcp://b:1883"])"});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->mqtt.urls.size(), 2u);
+}
+
 TEST(ConfigLoader, NotTomlAtAll) {
   std::string e = errorOf("[agent\nsite=");
   EXPECT_NE(e.find("floorlink.toml:1: not valid TOML"), std::string::npos) << e;

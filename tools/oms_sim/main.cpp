@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   int protocol = 5;
   app.add_option("--url", o.url, "broker URL (tcp:// or ssl://)")->capture_default_str();
   app.add_option("--site", o.site, "site id")->capture_default_str();
-  app.add_option("--agent", o.agent, "agent id")->capture_default_str();
+  app.add_option("--agent", o.agent, "agent id; + consumes every agent of the site (wh/v1/{site}/+/evt)")
+      ->capture_default_str();
   app.add_option("--client-id", o.clientId, "MQTT client id")->capture_default_str();
   app.add_option("--username", o.username, "MQTT user name");
   app.add_option("--password", o.password, "MQTT password (or FLOORLINK_OMS_PASSWORD)")->envname("FLOORLINK_OMS_PASSWORD");
@@ -154,9 +155,31 @@ int main(int argc, char** argv) {
                      {"acks_sent", s.acksSent},            {"acks_lost", s.acksLost},
                      {"acks_duplicated", s.acksDuplicated}, {"commands_sent", s.commandsSent},
                      {"results", s.results},               {"cmd_result_ms_p50", percentile(s.commandLatencyMs, 0.5)},
-                     {"cmd_result_ms_p99", percentile(s.commandLatencyMs, 0.99)}, {"ok", ok}};
+                     {"cmd_result_ms_p99", percentile(s.commandLatencyMs, 0.99)}, {"out_of_order", s.outOfOrder},
+                     {"ok", ok}};
+    auto per = nlohmann::json::object();
+    for (const auto& [key, a] : (*sim)->perAgent()) {
+      per[key] = {{"unique_events", a.uniqueEvents}, {"duplicates", a.duplicates},
+                  {"contiguous_through", a.contiguousThrough}, {"max_seq", a.maxSeq},
+                  {"out_of_order", a.outOfOrder}, {"checks_hold", a.checksHold()}};
+    }
+    j["agents"] = std::move(per);
     std::cout << j.dump(2) << "\n";
   } else {
+    auto agents = (*sim)->perAgent();
+    if (o.agent == "+" || o.site == "+") {
+      // One line per agent, then the totals.
+      std::printf("%-24s %9s %9s %7s %9s %9s %6s %s\n", "agent", "unique", "received", "dups", "contig", "max_seq",
+                  "late", "checks");
+      for (const auto& [key, a] : agents) {
+        std::printf("%-24s %9llu %9llu %7llu %9lld %9lld %6llu %s\n", key.c_str(),
+                    static_cast<unsigned long long>(a.uniqueEvents), static_cast<unsigned long long>(a.eventsReceived),
+                    static_cast<unsigned long long>(a.duplicates), static_cast<long long>(a.contiguousThrough),
+                    static_cast<long long>(a.maxSeq), static_cast<unsigned long long>(a.outOfOrder),
+                    a.checksHold() ? "hold" : "FAILED");
+      }
+      std::printf("agents               %zu\n", agents.size());
+    }
     std::cout << s.describe();
     if (!s.commandLatencyMs.empty()) {
       std::printf("cmd -> result ms     p50 %.1f  p99 %.1f\n", percentile(s.commandLatencyMs, 0.5),

@@ -30,6 +30,7 @@ std::string OmsSimSummary::describe() const {
   s += "duplicates ignored   " + std::to_string(duplicates) + "\n";
   s += "byte mismatches      " + std::to_string(byteMismatches) + (byteMismatches ? "  <-- C-E3 broken" : "") + "\n";
   s += "malformed events     " + std::to_string(malformed) + "\n";
+  s += "first arrivals late  " + std::to_string(outOfOrder) + (outOfOrder ? "  <-- out of seq order" : "") + "\n";
   s += "seq range            " + std::to_string(firstSeq) + ".." + std::to_string(maxSeq) + "\n";
   s += "contiguous through   " + std::to_string(contiguousThrough) +
        (gaps() ? "  <-- " + std::to_string(gaps()) + " seqs missing" : "") + "\n";
@@ -71,10 +72,31 @@ struct OmsSim::Impl : mqtt::callback {
   std::unique_ptr<mqtt::async_client> client;
   mutable std::mutex mutex;
   mutable std::condition_variable cv;
-  OmsSimSummary sum;
-  std::unordered_map<int64_t, std::pair<size_t, size_t>> seen;  // seq -> (hash, size)
+  // One per agent ("site/agent"); a single-agent sim has exactly one.
+  struct AgentState {
+    OmsSimSummary sum;
+    std::unordered_map<int64_t, std::pair<size_t, size_t>> seen;  // seq -> (hash, size)
+    bool needAck = false;
+  };
+  std::map<std::string, AgentState> agents;
+  OmsSimSummary sum;  // commands and acks of the single-agent sim, and the state topic
   std::map<std::string, Clock::time_point> pendingCommands;
-  bool needAck = false;
+
+  bool multi() const { return opt.agent == "+" || opt.site == "+"; }
+  AgentState& agentState(const std::string& key) {
+    auto [it, fresh] = agents.try_emplace(key);
+    if (fresh) it->second.sum.contiguousThrough = opt.startSeq - 1;
+    return it->second;
+  }
+  // wh/v1/{site}/{agent}/{leaf} -> ("site/agent", leaf); empty key if not ours.
+  static std::pair<std::string, std::string> splitTopic(const std::string& topic) {
+    if (topic.rfind("wh/v1/", 0) != 0) return {};
+    auto a = topic.find('/', 6);
+    if (a == std::string::npos) return {};
+    auto b = topic.find('/', a + 1);
+    if (b == std::string::npos) return {};
+    return {topic.substr(6, b - 6), topic.substr(b + 1)};
+  }
   std::atomic<bool> stopping{false};
   std::thread acker;
   std::mt19937_64 rng;
@@ -84,19 +106,26 @@ struct OmsSim::Impl : mqtt::callback {
     std::string payload = msg->to_string();
     auto now = Clock::now();
     std::lock_guard lock(mutex);
-    if (topic == prefix + "state") {
+    auto [key, leaf] = splitTopic(topic);
+    if (key.empty()) return;
+    if (leaf == "state") {
       auto j = Json::parse(payload, nullptr, false);
       if (j.is_object() && j["online"].is_boolean()) {
-        sum.lastStateOnline = j["online"].get<bool>();
-        if (j["session"].is_number_unsigned()) sum.lastStateSession = j["session"].get<uint64_t>();
+        auto& st = agentState(key).sum;
+        st.lastStateOnline = sum.lastStateOnline = j["online"].get<bool>();
+        if (j["session"].is_number_unsigned()) {
+          st.lastStateSession = sum.lastStateSession = j["session"].get<uint64_t>();
+        }
       }
-    } else if (topic == prefix + "evt") {
-      onEvent(payload, now);
+    } else if (leaf == "evt") {
+      onEvent(key, agentState(key), payload, now);
     }
     cv.notify_all();
   }
 
-  void onEvent(const std::string& payload, Clock::time_point now) {
+  void onEvent(const std::string& key, AgentState& a, const std::string& payload, Clock::time_point now) {
+    auto& sum = a.sum;
+    auto& seen = a.seen;
     ++sum.eventsReceived;
     auto j = Json::parse(payload, nullptr, false);
     if (!j.is_object() || j["v"] != 1 || !j["seq"].is_number_integer() || !j["event_id"].is_string() ||
@@ -105,20 +134,21 @@ struct OmsSim::Impl : mqtt::callback {
       return;
     }
     int64_t seq = j["seq"].get<int64_t>();
-    if (j["event_id"] != opt.site + "/" + opt.agent + "/" + std::to_string(seq) || seq < 1) {
+    if (j["event_id"] != key + "/" + std::to_string(seq) || seq < 1) {
       ++sum.malformed;
       return;
     }
-    auto key = std::pair(std::hash<std::string>{}(payload), payload.size());
-    auto [it, fresh] = seen.emplace(seq, key);
-    needAck = true;  // a redelivery means our ack may have been lost: ack again
+    auto fingerprint = std::pair(std::hash<std::string>{}(payload), payload.size());
+    auto [it, fresh] = seen.emplace(seq, fingerprint);
+    a.needAck = true;  // a redelivery means our ack may have been lost: ack again
     if (!fresh) {
       ++sum.duplicates;
-      if (it->second != key) ++sum.byteMismatches;
+      if (it->second != fingerprint) ++sum.byteMismatches;
       return;
     }
     // Applied exactly once, by event_id.
     ++sum.uniqueEvents;
+    if (seq < sum.maxSeq) ++sum.outOfOrder;
     if (sum.firstSeq == 0 || seq < sum.firstSeq) sum.firstSeq = seq;
     sum.maxSeq = std::max(sum.maxSeq, seq);
     while (seen.count(sum.contiguousThrough + 1)) ++sum.contiguousThrough;
@@ -127,9 +157,9 @@ struct OmsSim::Impl : mqtt::callback {
       if (cmdId.is_string()) {
         auto p = pendingCommands.find(cmdId.get<std::string>());
         if (p != pendingCommands.end()) {
-          ++sum.results;
-          if (j["data"]["status"] == "rejected") ++sum.resultsRejected;
-          sum.commandLatencyMs.push_back(std::chrono::duration<double, std::milli>(now - p->second).count());
+          ++this->sum.results;
+          if (j["data"]["status"] == "rejected") ++this->sum.resultsRejected;
+          this->sum.commandLatencyMs.push_back(std::chrono::duration<double, std::milli>(now - p->second).count());
           pendingCommands.erase(p);
         }
       }
@@ -138,44 +168,55 @@ struct OmsSim::Impl : mqtt::callback {
     }
   }
 
-  void publishAck(int64_t n) {
+  void publishAck(int64_t n) { publishAck(opt.site + "/" + opt.agent, n); }
+  void publishAck(const std::string& key, int64_t n) {
     try {
-      client->publish(prefix + "ack", "{\"v\":1,\"acked_through\":" + std::to_string(n) + "}", 1, false);
+      client->publish("wh/v1/" + key + "/ack", "{\"v\":1,\"acked_through\":" + std::to_string(n) + "}", 1, false);
     } catch (const mqtt::exception&) {
       // Not connected: the agent resends after its ack timeout and we ack again.
     }
   }
 
   void ackLoop() {
-    std::deque<std::pair<Clock::time_point, int64_t>> due;
-    auto lastAck = Clock::now() - opt.ackInterval;
+    struct Due {
+      Clock::time_point at;
+      std::string key;
+      int64_t n;
+    };
+    std::deque<Due> due;
+    std::map<std::string, Clock::time_point> lastAck;
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       auto now = Clock::now();
       {
         std::lock_guard lock(mutex);
-        if (needAck && sum.contiguousThrough > 0 && now - lastAck >= opt.ackInterval) {
-          needAck = false;
-          lastAck = now;
-          due.emplace_back(now + opt.ackDelay, sum.contiguousThrough);
+        for (auto& [key, a] : agents) {
+          auto last = lastAck.try_emplace(key, now - opt.ackInterval).first;
+          if (a.needAck && a.sum.contiguousThrough > 0 && now - last->second >= opt.ackInterval) {
+            a.needAck = false;
+            last->second = now;
+            due.push_back({now + opt.ackDelay, key, a.sum.contiguousThrough});
+          }
         }
       }
-      while (!due.empty() && due.front().first <= now) {
-        int64_t n = due.front().second;
+      while (!due.empty() && due.front().at <= now) {
+        int64_t n = due.front().n;
+        std::string key = due.front().key;
         due.pop_front();
         bool lost, dup;
         {
           std::lock_guard lock(mutex);
           lost = coin(rng) < opt.ackLoss;
           dup = !lost && coin(rng) < opt.ackDup;
-          if (lost) ++sum.acksLost;
-          else ++sum.acksSent;
-          if (dup) ++sum.acksDuplicated;
+          auto& as = agentState(key).sum;
+          if (lost) ++as.acksLost;
+          else ++as.acksSent;
+          if (dup) ++as.acksDuplicated;
         }
         if (lost) continue;
-        publishAck(n);
-        if (dup) publishAck(n);
+        publishAck(key, n);
+        if (dup) publishAck(key, n);
       }
     }
   }
@@ -198,6 +239,7 @@ Result<std::unique_ptr<OmsSim>> OmsSim::connect(const OmsSimOptions& o) {
   impl->prefix = "wh/v1/" + o.site + "/" + o.agent + "/";
   impl->rng.seed(o.seed);
   impl->sum.contiguousThrough = o.startSeq - 1;
+  if (!impl->multi()) impl->agentState(o.site + "/" + o.agent);
   try {
     impl->client = std::make_unique<mqtt::async_client>(
         o.url, o.clientId, mqtt::create_options(o.mqttVersion >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1), nullptr);
@@ -256,9 +298,46 @@ Status OmsSim::sendAck(int64_t ackedThrough) {
   return ok();
 }
 
+namespace {
+
+// Adds one agent's figures to a total; seq figures come from the agent with
+// the most missing, so checksHold() of the total holds only if each holds.
+void addUp(OmsSimSummary& total, const OmsSimSummary& a, bool first) {
+  total.eventsReceived += a.eventsReceived;
+  total.uniqueEvents += a.uniqueEvents;
+  total.duplicates += a.duplicates;
+  total.byteMismatches += a.byteMismatches;
+  total.malformed += a.malformed;
+  total.outOfOrder += a.outOfOrder;
+  total.invalids += a.invalids;
+  total.acksSent += a.acksSent;
+  total.acksLost += a.acksLost;
+  total.acksDuplicated += a.acksDuplicated;
+  if (first || a.gaps() > total.gaps()) {
+    total.firstSeq = a.firstSeq;
+    total.contiguousThrough = a.contiguousThrough;
+    total.maxSeq = a.maxSeq;
+  }
+}
+
+}  // namespace
+
 OmsSimSummary OmsSim::summary() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->sum;
+  OmsSimSummary out = impl_->sum;  // commands, results, state
+  bool first = true;
+  for (const auto& [key, a] : impl_->agents) {
+    addUp(out, a.sum, first);
+    first = false;
+  }
+  return out;
+}
+
+std::map<std::string, OmsSimSummary> OmsSim::perAgent() const {
+  std::lock_guard lock(impl_->mutex);
+  std::map<std::string, OmsSimSummary> out;
+  for (const auto& [key, a] : impl_->agents) out[key] = a.sum;
+  return out;
 }
 
 bool OmsSim::waitFor(const std::function<bool(const OmsSimSummary&)>& pred, std::chrono::milliseconds timeout) const {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct OmsSimOptions {
   std::string caFile, certFile, keyFile;
   int mqttVersion = 5;  // 4 = 3.1.1
   std::string site = "dc1";
+  // "+" consumes every agent of the site (wh/v1/{site}/+/evt), each checked
+  // and acknowledged on its own; site "+" too: every site.
   std::string agent = "pc7";
   bool ack = true;
   std::chrono::milliseconds ackInterval{20};  // at most one ack per interval
@@ -39,6 +42,7 @@ struct OmsSimSummary {
   uint64_t duplicates = 0;       // redeliveries, ignored
   uint64_t byteMismatches = 0;   // a redelivery with other bytes (breaks C-E3)
   uint64_t malformed = 0;        // not an event per §5 (bad JSON, wrong event_id, …)
+  uint64_t outOfOrder = 0;       // first arrivals below a seq already seen (C-E4 from the OMS side)
   int64_t firstSeq = 0;          // lowest seq seen
   int64_t contiguousThrough = 0; // every seq from startSeq to here was seen (what we ack)
   int64_t maxSeq = 0;
@@ -66,7 +70,11 @@ class OmsSim {
   Status sendCommand(const std::string& cmdId, const std::string& payload);
   Status sendAck(int64_t ackedThrough);
 
+  // The one agent's figures; with agent "+", every agent's added up (seq
+  // figures then from the agent with the most missing).
   OmsSimSummary summary() const;
+  // Per agent ("site/agent"), each with its own seq checks.
+  std::map<std::string, OmsSimSummary> perAgent() const;
   // Waits until pred(summary) holds; false on timeout.
   bool waitFor(const std::function<bool(const OmsSimSummary&)>& pred, std::chrono::milliseconds timeout) const;
   bool connected() const;
