@@ -363,6 +363,9 @@ class PahoMqttClient final : public MqttClient {
       r.returnCode = tok.get_return_code();
       int reason = static_cast<int>(tok.get_reason_code());
       r.versionRefused = r.returnCode == 1 || reason == 0x84;
+      // No CONNACK reason: the link failed or was closed before one came.
+      r.closedBeforeConnack = (r.returnCode == MQTTASYNC_FAILURE || r.returnCode == MQTTASYNC_DISCONNECTED) &&
+                              (reason < 0x80 || reason == 255);
       r.error = describeFailure(r.returnCode, reason);
       owner.post([r](MqttHandlers& h) {
         if (h.connected) h.connected(r);

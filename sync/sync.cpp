@@ -234,14 +234,26 @@ class MqttSync final : public Sync {
     if (phase_ != Phase::kConnecting) return;
     if (!r.ok) {
       retireClient();
-      if ((r.versionRefused || r.closedBeforeConnack) && version_ == 5 && mqtt_.protocol == "auto") {
-        // The broker does not speak MQTT 5 (RabbitMQ 3.10 closes the link
-        // without a CONNACK): fall back to 3.1.1 at once, on the same node.
-        log_.info("{} {} MQTT 5; using MQTT 3.1.1", redactUrl(url()),
-                  r.versionRefused ? "refused" : "closed the link without a CONNACK to");
+      if (r.versionRefused && version_ == 5 && mqtt_.protocol == "auto") {
+        // The broker does not speak MQTT 5: fall back to 3.1.1 at once.
+        log_.info("{} refused MQTT 5; using MQTT 3.1.1", redactUrl(url()));
         version_ = 4;
         connectNow();
         return;
+      }
+      if (r.closedBeforeConnack && version_ == 5 && mqtt_.protocol == "auto") {
+        // No CONNACK at all: a broker that speaks only 3.1.1 (RabbitMQ 3.10)
+        // just closes the link on an MQTT 5 CONNECT, and so does a node that
+        // is going down. Try 3.1.1 once on the same node; keep it only if
+        // that connects.
+        v311Probe_ = true;
+        version_ = 4;
+        connectNow();
+        return;
+      }
+      if (v311Probe_) {
+        v311Probe_ = false;
+        version_ = 5;
       }
       ++counters_.connectFailures;
       ++failuresInRow_;
@@ -261,6 +273,10 @@ class MqttSync final : public Sync {
       return;
     }
     phase_ = Phase::kConnected;
+    if (v311Probe_) {
+      v311Probe_ = false;
+      log_.info("{} closed the link to an MQTT 5 CONNECT and took MQTT 3.1.1; using MQTT 3.1.1", redactUrl(url()));
+    }
     connectedVersion_ = r.mqttVersion ? r.mqttVersion : version_;
     connectedSinceMs_ = clock_->nowMs();
     connectedAt_ = clock_->steadyNow();
@@ -620,6 +636,7 @@ class MqttSync final : public Sync {
 
   std::string prefix_, stateTopic_, evtTopic_, cmdTopic_, ackTopic_, clientId_;
   int version_ = 5;
+  bool v311Probe_ = false;  // this attempt tries 3.1.1 after an MQTT 5 one got no CONNACK
   std::vector<std::string> urls_;  // the nodes, in the order tried
   size_t urlIndex_ = 0;            // node of the current/last attempt
   size_t roundFailures_ = 0;       // failed attempts in the current round of nodes

@@ -10,6 +10,11 @@
 //                               baseline: the same round trip for a command
 //                               that stores nothing but its answer (task.cancel
 //                               of an unknown task).
+//   burst_1000_events_ms_p50/99 1,000 events committed in one transaction (as a
+//                               wave.cancel of 1,000 tasks does), from the
+//                               commit to the last event at the OMS; baseline:
+//                               the same 1,000 payloads published by bare Paho
+//                               (same window) in the same run.
 //   rss_at_100k_backlog_mib     process RSS while the agent holds 100,000
 //                               unacked events and has sent them all once;
 //                               baseline: RSS before the store was opened.
@@ -51,6 +56,8 @@ constexpr int kWindow = 64;
 constexpr int kDrainRounds = 3;
 constexpr int kWaveTasks = 1000;
 constexpr int kLatencyRounds = 30;
+constexpr int kBurst = 1000;
+constexpr int kBurstRounds = 20;
 
 struct Figure {
   std::string name;
@@ -167,6 +174,44 @@ double bareDrain(const std::string& url, const std::vector<std::string>& payload
   }
   client.disconnect()->wait();
   return kBacklog / secs;
+}
+
+// Baseline of a burst: bare Paho publishes `payloads` at once (window kWindow);
+// returns ms from the first publish to the OMS holding the last one.
+double bareBurst(mqtt::async_client& client, fl::omssim::OmsSim& sim, const std::vector<std::string>& payloads,
+                 int64_t last) {
+  std::mutex m;
+  std::condition_variable cv;
+  int inflight = 0;
+  struct Listener : mqtt::iaction_listener {
+    std::mutex* m;
+    std::condition_variable* cv;
+    int* inflight;
+    void on_success(const mqtt::token&) override { done(); }
+    void on_failure(const mqtt::token&) override { done(); }
+    void done() {
+      std::lock_guard lock(*m);
+      --*inflight;
+      cv->notify_one();
+    }
+  } listener;
+  listener.m = &m;
+  listener.cv = &cv;
+  listener.inflight = &inflight;
+  auto start = Clock::now();
+  for (const auto& p : payloads) {
+    {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return inflight < kWindow; });
+      ++inflight;
+    }
+    client.publish(mqtt::make_message("wh/v1/dc1/base/evt", p, 1, false), nullptr, listener);
+  }
+  if (!sim.waitFor([last](auto& s) { return s.contiguousThrough >= last; }, 60s)) die("bare burst stalled");
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  std::unique_lock lock(m);
+  cv.wait_for(lock, 10s, [&] { return inflight == 0; });
+  return ms;
 }
 
 }  // namespace
@@ -294,6 +339,76 @@ int main() {
     });
     figures.push_back({"cmd_to_result_ms_p50", percentile(waves, 0.5), "ms", percentile(trivial, 0.5)});
     figures.push_back({"cmd_to_result_ms_p99", percentile(waves, 0.99), "ms", percentile(trivial, 0.99)});
+  }
+  // --- Bursts: 1,000 events in one commit, commit -> last event at the OMS.
+  {
+    fl::omssim::OmsSimOptions oo;
+    oo.url = url;
+    oo.clientId = "oms-sim-burst";
+    oo.startSeq = lt.call([&] { return st.outboxStats()->lastSeq; }) + 1;
+    auto sim = fl::omssim::OmsSim::connect(oo);
+    if (!sim) die(sim.error().describe());
+    fl::omssim::OmsSimOptions bo = oo;
+    bo.clientId = "oms-sim-burst-base";
+    bo.agent = "base";
+    bo.startSeq = 1;
+    auto baseSim = fl::omssim::OmsSim::connect(bo);
+    if (!baseSim) die(baseSim.error().describe());
+    mqtt::async_client bare(url, "bare-paho-burst", mqtt::create_options(MQTTVERSION_5), nullptr);
+    mqtt::connect_options opts;
+    opts.set_mqtt_version(MQTTVERSION_5);
+    opts.set_clean_session(false);
+    opts.set_clean_start(true);
+    opts.set_max_inflight(kWindow + 16);
+    bare.connect(opts)->wait();
+    std::vector<double> agentMs, bareMs;
+    int64_t bareLast = 0;
+    for (int round = 0; round < kBurstRounds; ++round) {
+      std::vector<std::string> payloads;
+      auto [t0, last] = lt.call([&] {
+        auto tx = st.begin();
+        if (!tx) die("begin: " + tx.error().describe());
+        for (int i = 0; i < kBurst; ++i) {
+          fl::sync::EventDraft d;
+          d.type = "task.cancelled";
+          d.occurredAt = 1763780000000 + i;
+          d.station = "cart" + std::to_string(i % 4 + 1);
+          d.taskId = "BW" + std::to_string(round) + "-T" + std::to_string(i + 1);
+          d.waveId = "BW" + std::to_string(round);
+          d.dataJson = R"({"reason":"wave cancelled by the OMS"})";
+          if (auto r = tx->appendEvent(d); !r) die("appendEvent: " + r.error().describe());
+        }
+        if (auto r = tx->commit(); !r) die("commit: " + r.error().describe());
+        auto t = Clock::now();
+        sync->notifyNewEvents();
+        return std::pair(t, st.outboxStats()->lastSeq);
+      });
+      if (!(*sim)->waitFor([last](auto& s) { return s.contiguousThrough >= last; }, 60s)) {
+        die("agent burst stalled at " + std::to_string((*sim)->summary().contiguousThrough));
+      }
+      agentMs.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      auto events = lt.call([&] { return st.eventsAfter(last - kBurst, kBurst); });
+      if (!events) die(events.error().describe());
+      for (auto& e : *events) {
+        std::string p = e.payload;
+        auto seqAt = p.find("\"seq\":");
+        auto idAt = p.find("dc1/pc7/");
+        if (seqAt == std::string::npos || idAt == std::string::npos) die("unexpected event shape");
+        ++bareLast;
+        // The baseline's own seq and event_id, same size within a few bytes.
+        p.replace(idAt, p.find('"', idAt) - idAt, "dc1/base/" + std::to_string(bareLast));
+        auto seqEnd = p.find(',', seqAt);
+        p.replace(seqAt + 6, seqEnd - seqAt - 6, std::to_string(bareLast));
+        payloads.push_back(std::move(p));
+      }
+      bareMs.push_back(bareBurst(bare, **baseSim, payloads, bareLast));
+    }
+    bare.disconnect()->wait();
+    std::fprintf(stderr, "burst: agent p50 %.1f ms p99 %.1f ms (window %zu), bare Paho p50 %.1f ms p99 %.1f ms\n",
+                 percentile(agentMs, 0.5), percentile(agentMs, 0.99), lt.call([&] { return sync->status().window; }),
+                 percentile(bareMs, 0.5), percentile(bareMs, 0.99));
+    figures.push_back({"burst_1000_events_ms_p50", percentile(agentMs, 0.5), "ms", percentile(bareMs, 0.5)});
+    figures.push_back({"burst_1000_events_ms_p99", percentile(agentMs, 0.99), "ms", percentile(bareMs, 0.99)});
   }
   lt.call([&] {
     sync.reset();

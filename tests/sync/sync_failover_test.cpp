@@ -159,6 +159,21 @@ TEST_F(SyncFailoverTest, C_E4_ReceiveMaximumBelowInflightBoundsTheWindow) {
   EXPECT_EQ(seqs.back(), 300);
 }
 
+// mosquitto's default max_inflight_messages 20 is announced to MQTT 5
+// clients as receive maximum 20. Paho then holds publishes beyond 20 in its
+// own queue, and its send thread wakes for them only when a new publish
+// comes (or after up to 1 s): at the tail of a burst that was the stall.
+// The agent's window follows the broker's receive maximum instead.
+TEST_F(SyncFailoverTest, C_E4_MosquittoDefaultReceiveMaximumIsTheWindow) {
+  connectOms();
+  auto cfg = testConfig(broker_->url());
+  cfg.mqtt.inflight = 64;
+  ASSERT_TRUE(startSync(cfg));
+  ASSERT_TRUE(waitConnected()) << status().lastError;
+  EXPECT_EQ(status().protocol, "5");
+  EXPECT_EQ(status().window, 20u);
+}
+
 // C-E5: an event larger than the broker's maximum packet size is reported
 // clearly and kept; nothing after it is sent out of order; a broker that
 // allows it gets it.

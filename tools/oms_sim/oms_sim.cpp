@@ -124,47 +124,47 @@ struct OmsSim::Impl : mqtt::callback {
   }
 
   void onEvent(const std::string& key, AgentState& a, const std::string& payload, Clock::time_point now) {
-    auto& sum = a.sum;
+    auto& st = a.sum;
     auto& seen = a.seen;
-    ++sum.eventsReceived;
+    ++st.eventsReceived;
     auto j = Json::parse(payload, nullptr, false);
     if (!j.is_object() || j["v"] != 1 || !j["seq"].is_number_integer() || !j["event_id"].is_string() ||
         !j["type"].is_string() || !j["occurred_at"].is_number_integer() || !j["data"].is_object()) {
-      ++sum.malformed;
+      ++st.malformed;
       return;
     }
     int64_t seq = j["seq"].get<int64_t>();
     if (j["event_id"] != key + "/" + std::to_string(seq) || seq < 1) {
-      ++sum.malformed;
+      ++st.malformed;
       return;
     }
     auto fingerprint = std::pair(std::hash<std::string>{}(payload), payload.size());
     auto [it, fresh] = seen.emplace(seq, fingerprint);
     a.needAck = true;  // a redelivery means our ack may have been lost: ack again
     if (!fresh) {
-      ++sum.duplicates;
-      if (it->second != fingerprint) ++sum.byteMismatches;
+      ++st.duplicates;
+      if (it->second != fingerprint) ++st.byteMismatches;
       return;
     }
     // Applied exactly once, by event_id.
-    ++sum.uniqueEvents;
-    if (seq < sum.maxSeq) ++sum.outOfOrder;
-    if (sum.firstSeq == 0 || seq < sum.firstSeq) sum.firstSeq = seq;
-    sum.maxSeq = std::max(sum.maxSeq, seq);
-    while (seen.count(sum.contiguousThrough + 1)) ++sum.contiguousThrough;
+    ++st.uniqueEvents;
+    if (seq < st.maxSeq) ++st.outOfOrder;
+    if (st.firstSeq == 0 || seq < st.firstSeq) st.firstSeq = seq;
+    st.maxSeq = std::max(st.maxSeq, seq);
+    while (seen.count(st.contiguousThrough + 1)) ++st.contiguousThrough;
     if (j["type"] == "cmd.result") {
       auto cmdId = j["data"]["cmd_id"];
       if (cmdId.is_string()) {
         auto p = pendingCommands.find(cmdId.get<std::string>());
         if (p != pendingCommands.end()) {
-          ++this->sum.results;
-          if (j["data"]["status"] == "rejected") ++this->sum.resultsRejected;
-          this->sum.commandLatencyMs.push_back(std::chrono::duration<double, std::milli>(now - p->second).count());
+          ++sum.results;
+          if (j["data"]["status"] == "rejected") ++sum.resultsRejected;
+          sum.commandLatencyMs.push_back(std::chrono::duration<double, std::milli>(now - p->second).count());
           pendingCommands.erase(p);
         }
       }
     } else if (j["type"] == "cmd.invalid") {
-      ++sum.invalids;
+      ++st.invalids;
     }
   }
 
