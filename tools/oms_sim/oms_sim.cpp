@@ -320,17 +320,22 @@ void addUp(OmsSimSummary& total, const OmsSimSummary& a, bool first) {
   }
 }
 
-}  // namespace
-
-OmsSimSummary OmsSim::summary() const {
-  std::lock_guard lock(impl_->mutex);
-  OmsSimSummary out = impl_->sum;  // commands, results, state
+// The caller holds impl.mutex.
+OmsSimSummary totalOf(const OmsSim::Impl& impl) {
+  OmsSimSummary out = impl.sum;  // commands, results, state
   bool first = true;
-  for (const auto& [key, a] : impl_->agents) {
+  for (const auto& [key, a] : impl.agents) {
     addUp(out, a.sum, first);
     first = false;
   }
   return out;
+}
+
+}  // namespace
+
+OmsSimSummary OmsSim::summary() const {
+  std::lock_guard lock(impl_->mutex);
+  return totalOf(*impl_);
 }
 
 std::map<std::string, OmsSimSummary> OmsSim::perAgent() const {
@@ -342,7 +347,7 @@ std::map<std::string, OmsSimSummary> OmsSim::perAgent() const {
 
 bool OmsSim::waitFor(const std::function<bool(const OmsSimSummary&)>& pred, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mutex);
-  return impl_->cv.wait_for(lock, timeout, [&] { return pred(impl_->sum); });
+  return impl_->cv.wait_for(lock, timeout, [&] { return pred(totalOf(*impl_)); });
 }
 
 bool OmsSim::connected() const { return impl_->client->is_connected(); }
