@@ -103,6 +103,9 @@ Result<std::unique_ptr<RabbitMqCluster>> RabbitMqCluster::start(RabbitMqOptions 
          << "mqtt.listeners.tcp.default = 127.0.0.1:" << n.mqttPort << "\n"
          << "mqtt.allow_anonymous = " << (c->options_.allowAnonymous ? "true" : "false") << "\n"
          << "loopback_users = none\n"
+         // A frozen node is declared down after about this many seconds (the
+         // default 60 blocks the cluster's client-id registry for a minute).
+         << "net_ticktime = " << c->options_.netTicktimeS << "\n"
          << "log.file.level = info\n";
     if (!c->options_.durableQueueType.empty()) conf << "mqtt.durable_queue_type = " << c->options_.durableQueueType << "\n";
     if (!writeFile(n.base + "/rabbitmq.conf", conf.str()) ||

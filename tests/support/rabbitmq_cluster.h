@@ -30,6 +30,8 @@ struct RabbitMqOptions {
   // mqtt.durable_queue_type: "quorum" replicates the subscription queue of a
   // persistent MQTT session over the nodes, so it survives the death of one.
   std::string durableQueueType = "quorum";
+  // Erlang net_ticktime: how soon the other nodes give up on a frozen one.
+  int netTicktimeS = 10;
   std::chrono::seconds startTimeout{180};
 };
 

@@ -102,7 +102,7 @@ class SyncClusterTest : public SyncHarness {
     ASSERT_TRUE(eventually([&] {
       auto st = status();
       return st.connected && st.connects >= 2;
-    }, 60s)) << status().lastError;
+    }, 90s)) << status().lastError;
     s = status();
     EXPECT_NE(cluster_->nodeOf(s.brokerUrl), 0) << "still on the broken node";
     EXPECT_EQ(s.failovers, 1u);
@@ -148,6 +148,9 @@ TEST_F(SyncClusterTest, C_S2_TopicPermissionsConfineTheAgentToItsPrefix) {
     port_.addEvents(3);
     sync_->notifyNewEvents();
   });
+  // The agent subscribes before it publishes, on the same connection: once
+  // its events are here, its subscription is too.
+  ASSERT_TRUE(sim_->waitFor([](auto& s) { return s.uniqueEvents >= 3; }, 30s)) << sim_->summary().describe();
   ASSERT_TRUE(sim_->sendCommand("perm-1", R"({"v":1,"cmd_id":"perm-1","type":"resync","sent_at":1})"));
   ASSERT_TRUE(sim_->waitFor([](auto& s) { return s.results == 1 && s.uniqueEvents >= 4; }, 30s))
       << sim_->summary().describe();
