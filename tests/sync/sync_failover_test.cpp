@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tests/sync/sync_test_util.h"
+#include "tools/oms_sim/oms_sim.h"
 
 namespace floorlink::sync::testing {
 namespace {
@@ -214,6 +215,46 @@ TEST_F(SyncFailoverTest, C_E5_EventOverTheBrokersMaximumPacketSizeIsKeptAndRepor
   ASSERT_TRUE(startSync(testConfig(second_->url())));
   ASSERT_TRUE(waitEvents(5));
   EXPECT_EQ(seqsOf(evts()), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+}
+
+// floorlink-oms-sim --agent +: one simulator consumes every agent of the
+// site (wh/v1/dc1/+/evt), checks seq and exactly-once per agent and acks
+// each agent on its own.
+TEST_F(SyncFailoverTest, OmsSimConsumesManyAgentsEachCheckedAndAckedOnItsOwn) {
+  floorlink::omssim::OmsSimOptions so;
+  so.url = broker_->url();
+  so.agent = "+";
+  auto sim = floorlink::omssim::OmsSim::connect(so);
+  ASSERT_TRUE(sim) << sim.error().describe();
+  FakeAgentPort port8("dc1", "pc8");
+  std::unique_ptr<Sync> sync8;
+  ASSERT_TRUE(startSync(testConfig(broker_->url())));
+  ASSERT_TRUE(loop_.call([&]() -> Status {
+    auto cfg = testConfig(broker_->url());
+    cfg.agent.id = "pc8";
+    auto s = Sync::create(loop_.loop(), cfg, port8, Logger());
+    if (!s) return std::unexpected(s.error());
+    sync8 = std::move(*s);
+    return sync8->start();
+  }));
+  loop_.call([&] {
+    port_.addEvents(120);
+    port8.addEvents(80);
+    sync_->notifyNewEvents();
+    sync8->notifyNewEvents();
+  });
+  ASSERT_TRUE((*sim)->waitFor([](auto& s) { return s.uniqueEvents >= 200; }, 30s)) << (*sim)->summary().describe();
+  auto per = (*sim)->perAgent();
+  ASSERT_EQ(per.size(), 2u);
+  EXPECT_EQ(per["dc1/pc7"].contiguousThrough, 120);
+  EXPECT_EQ(per["dc1/pc8"].contiguousThrough, 80);
+  EXPECT_TRUE(per["dc1/pc7"].checksHold());
+  EXPECT_TRUE(per["dc1/pc8"].checksHold());
+  EXPECT_TRUE((*sim)->summary().checksHold());
+  EXPECT_TRUE(eventually([&] {
+    return loop_.call([&] { return port_.ackedThrough() == 120 && port8.ackedThrough() == 80; });
+  }));
+  loop_.call([&] { sync8.reset(); });
 }
 
 }  // namespace
