@@ -194,6 +194,14 @@ void Daemon::Impl::openStations() {
     auto s = std::make_unique<Station>(st, std::move(deps), classifier ? std::move(*classifier) : drivers::ScanClassifier{});
     stations[st.id] = std::move(s);
   }
+  if (printService) {
+    // Posted: a job may change inside a workflow's own call into the service.
+    printService->setJobListener([this](const printers::PrintJob& job) {
+      loop->post([this, job] {
+        if (auto* s = station(job.station)) s->onPrintJob(job);
+      });
+    });
+  }
   for (auto& [id, s] : stations) s->start();
 }
 

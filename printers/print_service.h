@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,10 @@ class PrintService {
   PrintService(const PrintService&) = delete;
   PrintService& operator=(const PrintService&) = delete;
 
+  // Told after every change of a job's state made here (printing, confirm,
+  // reprint, cancel, recovery, expiry), so a station shows it at once.
+  void setJobListener(std::function<void(const PrintJob&)> listener) { jobListener_ = std::move(listener); }
+
   // Printers stay owned by the caller and must outlive the service.
   void addPrinter(LabelPrinter& printer);
   LabelPrinter* printer(std::string_view id) const;
@@ -78,8 +83,13 @@ class PrintService {
 
   // Renders, verifies, journals and prints. `done` gets the job in its final
   // state for this request (confirmed / failed / uncertain). A request whose
-  // idempotency key is known returns that job and prints nothing.
+  // idempotency key is known prints nothing new: a job still `queued` (no
+  // byte of it ever reached a printer, e.g. the agent stopped right after
+  // journaling it) is sent now; any other state is returned as it is.
   void submit(const LabelRequest& request, JobCallback done);
+
+  // The job that stands for this label now (the key's job or its newest reprint).
+  Result<std::optional<PrintJob>> current(std::string_view idempotencyKey);
 
   // floorlinkctl print jobs
   Result<std::vector<PrintJob>> jobs(const JobFilter& filter);
@@ -113,6 +123,10 @@ class PrintService {
   void send(const std::string& printerId, Pending pending);
   void finish(Pending& pending, const std::string& printerId);
   Result<PrintJob> load(std::string_view jobId);
+  // Records a state change durably, then tells the job listener.
+  Status setState(std::string_view jobId, JobState state, std::string_view detail, int attempts);
+  void announce(std::string_view jobId);
+  bool isWaiting(const std::string& printerId, std::string_view jobId) const;
   LogFields fieldsOf(const PrintJob& job) const;
 
   EventLoop& loop_;
@@ -124,8 +138,10 @@ class PrintService {
   std::map<std::string, LabelPrinter*, std::less<>> printers_;
   std::map<std::string, std::deque<Pending>, std::less<>> queues_;
   std::map<std::string, bool, std::less<>> printing_;
+  std::set<std::string, std::less<>> inFlight_;  // jobs handed to a printer, not answered yet
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   EventLoop::TimerId expiryTimer_ = 0;
+  std::function<void(const PrintJob&)> jobListener_;
 };
 
 }  // namespace floorlink::printers

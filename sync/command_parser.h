@@ -23,6 +23,10 @@ struct ParserLimits {
 // an InvalidMessage (no readable cmd_id, C-C4). Never throws.
 ParsedMessage parseCommand(std::string_view payload, const ParserLimits& limits = {});
 
+// One task object as stored from an accepted wave.assign (the same rules as
+// inside the wave), so workflows decode a task's fields once, typed.
+Result<TaskSpec> parseTaskSpec(std::string_view taskJson);
+
 // {"v":1,"acked_through":N} from …/ack (C-A1). Anything else is an error.
 Result<int64_t> parseAck(std::string_view payload, size_t maxPayload = 1 << 20);
 

@@ -131,7 +131,8 @@ ALTER TABLE events DROP COLUMN acked_ms;
 // v5: where each station stands in its workflow (committed with the step's
 // task change and event, so a restart resumes there and re-runs nothing),
 // and the codes pack and ship stations look tasks up by, indexed instead of
-// a scan of every pending task.
+// a scan of every pending task; why a job failed before reaching the printer
+// (so the operator is told to call a technician, not to fix the printer).
 constexpr std::string_view kV5 = R"sql(
 CREATE TABLE station_positions (
   station TEXT PRIMARY KEY,
@@ -148,6 +149,7 @@ UPDATE tasks SET sscc = coalesce(json_extract(spec_json, '$.sscc'), ''),
 CREATE INDEX tasks_pack_order ON tasks (order_id) WHERE kind = 'pack' AND state = 'pending';
 CREATE INDEX tasks_ship_sscc ON tasks (sscc) WHERE kind = 'ship' AND state = 'pending';
 CREATE INDEX tasks_ship_tracking ON tasks (tracking) WHERE kind = 'ship' AND state = 'pending';
+ALTER TABLE print_jobs ADD COLUMN cause TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr std::array kMigrations{

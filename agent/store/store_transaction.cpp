@@ -202,6 +202,14 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
                 "task " + task.taskId + " cannot go from " + std::string(toString(task.state)) +
                     " to " + std::string(toString(to)));
   }
+  if (to == TaskState::kActive && !update.claimedBy.empty()) {
+    if (task.state == TaskState::kActive && task.claimedBy != update.claimedBy) {
+      return fail(ErrorCode::kBusy, "task " + task.taskId + " is being worked on at station " + task.claimedBy);
+    }
+    if (task.state == TaskState::kPending && !task.station.empty() && task.station != update.claimedBy) {
+      return fail(ErrorCode::kBusy, "task " + task.taskId + " is assigned to station " + task.station);
+    }
+  }
   TaskState from = task.state;
   int64_t now = clock.nowMs();
   task.state = to;
@@ -276,6 +284,26 @@ Result<Task> StoreTransaction::setTaskState(std::string_view taskId, TaskState t
                                             const TaskUpdate& update) {
   if (auto u = usable(state_); !u) return std::unexpected(u.error());
   return state_->impl->setTaskStateInTxn(taskId, to, update);
+}
+
+Status StoreTransaction::savePosition(const StationPosition& position) {
+  if (auto u = usable(state_); !u) return u;
+  TaskStore::Impl& d = *state_->impl;
+  try {
+    SQLite::Statement& s = d.cached(
+        "INSERT INTO station_positions (station, task_id, step, data_json, updated_ms) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (station) DO UPDATE SET task_id = excluded.task_id, step = excluded.step, "
+        "data_json = excluded.data_json, updated_ms = excluded.updated_ms");
+    s.bind(1, position.station);
+    s.bind(2, position.taskId);
+    s.bind(3, position.step);
+    s.bind(4, position.dataJson);
+    s.bind(5, static_cast<int64_t>(d.clock.nowMs()));
+    s.exec();
+    return ok();
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "recording the position of station " + position.station));
+  }
 }
 
 Result<int64_t> StoreTransaction::appendEvent(const sync::EventDraft& draft) {

@@ -758,6 +758,70 @@ Result<std::optional<Task>> TaskStore::nextTask(std::string_view station, sync::
   }
 }
 
+namespace {
+
+// The first row of `sql` (kTaskColumns, one bound code) that the station may take.
+Result<std::optional<Task>> firstTaskFor(TaskStore::Impl& d, const std::string& sql, std::string_view station,
+                                         std::string_view code, const char* what) {
+  try {
+    SQLite::Statement& s = d.cached(sql.c_str());
+    ResetOnExit reset{s};
+    s.bind(1, std::string(code));
+    while (s.executeStep()) {
+      Task t = readTask(s);
+      if (t.station.empty() || t.station == station) return std::optional<Task>{std::move(t)};
+    }
+    return std::optional<Task>{};
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, std::string(what) + " " + std::string(code)));
+  }
+}
+
+}  // namespace
+
+Result<std::optional<Task>> TaskStore::findPendingPack(std::string_view station, std::string_view code) {
+  static const std::string byOrder = std::string("SELECT ") + kTaskColumns +
+                                     " FROM tasks WHERE order_id = ? AND kind = 'pack' AND state = 'pending' "
+                                     "ORDER BY priority DESC, id";
+  static const std::string byTask = std::string("SELECT ") + kTaskColumns +
+                                    " FROM tasks WHERE task_id = ? AND kind = 'pack' AND state = 'pending'";
+  auto found = firstTaskFor(*impl_, byOrder, station, code, "finding the pack task of order");
+  if (!found || *found) return found;
+  return firstTaskFor(*impl_, byTask, station, code, "finding pack task");
+}
+
+Result<std::optional<Task>> TaskStore::findPendingShip(std::string_view station, std::string_view code) {
+  static const std::string bySscc = std::string("SELECT ") + kTaskColumns +
+                                    " FROM tasks WHERE sscc = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
+  static const std::string byTracking =
+      std::string("SELECT ") + kTaskColumns +
+      " FROM tasks WHERE tracking = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
+  if (code.empty()) return std::optional<Task>{};
+  auto found = firstTaskFor(*impl_, bySscc, station, code, "finding the parcel");
+  if (!found || *found) return found;
+  return firstTaskFor(*impl_, byTracking, station, code, "finding the parcel");
+}
+
+Result<std::optional<StationPosition>> TaskStore::position(std::string_view station) {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement& s =
+        d.cached("SELECT task_id, step, data_json, updated_ms FROM station_positions WHERE station = ?");
+    ResetOnExit reset{s};
+    s.bind(1, std::string(station));
+    if (!s.executeStep()) return std::optional<StationPosition>{};
+    StationPosition p;
+    p.station = std::string(station);
+    p.taskId = s.getColumn(0).getString();
+    p.step = s.getColumn(1).getString();
+    p.dataJson = s.getColumn(2).getString();
+    p.updatedMs = s.getColumn(3).getInt64();
+    return std::optional<StationPosition>{std::move(p)};
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading the position of station " + std::string(station)));
+  }
+}
+
 Result<std::vector<Task>> TaskStore::tasks(const TaskFilter& filter) {
   Impl& d = *impl_;
   std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id > ?";

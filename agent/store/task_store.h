@@ -104,6 +104,13 @@ class TaskStore final : public sync::AgentPort {
   // the best pending task for it (its own or unassigned of its kind), by
   // priority (higher first), walk sequence (absent last), arrival.
   Result<std::optional<Task>> nextTask(std::string_view station, sync::TaskKind kind);
+  // A pending pack task for this station (its own or unassigned) whose order
+  // id or task id is `code`; indexed, whatever the queue's length.
+  Result<std::optional<Task>> findPendingPack(std::string_view station, std::string_view code);
+  // A pending ship task for this station whose SSCC or tracking is `code`.
+  Result<std::optional<Task>> findPendingShip(std::string_view station, std::string_view code);
+  // The station's last committed workflow position, if it ever had one.
+  Result<std::optional<StationPosition>> position(std::string_view station);
   // For `floorlinkctl tasks`: ordered by arrival.
   Result<std::vector<Task>> tasks(const TaskFilter& filter);
   Result<std::vector<WaveSummary>> waves(size_t limit = 100);

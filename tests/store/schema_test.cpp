@@ -39,6 +39,15 @@ void createAtVersion(const std::filesystem::path& path, int version) {
   if (version == 3) {
     db.exec("UPDATE events SET acked_ms = 1000 WHERE seq = 1");  // acked long ago
   }
+  if (version == 4) {
+    db.exec("INSERT INTO ack_marks (through_seq, acked_ms) VALUES (1, 1000)");
+  }
+  if (version >= 1 && version < 5) {
+    // A ship task from before the lookup columns: v5 fills them from its spec.
+    db.exec("INSERT INTO tasks (task_id, wave_id, revision, kind, station, state, priority, seq_key, "
+            "spec_json, created_ms, updated_ms) VALUES ('S-old', 'W-old', 1, 'ship', '', 'pending', 3, 7, "
+            "'{\"task_id\":\"S-old\",\"kind\":\"ship\",\"order_id\":\"O-1\",\"tracking\":\"1ZOLD\"}', 1, 1)");
+  }
 }
 
 TEST_F(Schema, MigrationsAreNumberedOneByOne) {
@@ -118,6 +127,11 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
     EXPECT_EQ(store->outboxStats()->lastSeq, 2);
     EXPECT_EQ(store->outboxStats()->ackedThrough, 1);
     EXPECT_EQ(*store->nextSession(), 42u);
+    if (from < 5) {
+      auto parcel = store->findPendingShip("ship1", "1ZOLD");
+      ASSERT_TRUE(parcel && parcel->has_value());
+      EXPECT_EQ((*parcel)->taskId, "S-old");
+    }
     // The old inbox still deduplicates.
     auto again = store->applyCommand(waveAssign("c-old", "W-old", 1, {pickTask("T-x")}));
     ASSERT_TRUE(again);
