@@ -30,6 +30,9 @@ constexpr std::string_view kTestTemplate = R"(# floorlink printer test label
 ^XZ
 )";
 
+// How long a job resumed after a restart waits for its printer to connect.
+constexpr std::chrono::seconds kResumeWait{30};
+
 std::string utcFormat(int64_t ms, const char* format) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -68,6 +71,7 @@ PrintService::PrintService(EventLoop& loop, JobStore& store, const TemplateLibra
 PrintService::~PrintService() {
   *alive_ = false;
   loop_.cancelTimer(expiryTimer_);
+  for (auto& [id, timer] : retryTimers_) loop_.cancelTimer(timer);
 }
 
 void PrintService::addPrinter(LabelPrinter& printer) { printers_[printer.id()] = &printer; }
@@ -159,6 +163,24 @@ Result<std::vector<uint8_t>> PrintService::previewPng(const LabelRequest& reques
 }
 
 void PrintService::submit(const LabelRequest& request, JobCallback done) {
+  auto until = request.waitForPrinter ? std::chrono::steady_clock::now() + kResumeWait
+                                      : std::chrono::steady_clock::time_point{};
+  submitBy(request, std::move(done), until);
+}
+
+void PrintService::submitBy(const LabelRequest& request, JobCallback done,
+                            std::chrono::steady_clock::time_point waitUntil) {
+  if (LabelPrinter* p = printer(request.printer); p != nullptr && p->status().state == PrinterState::kOffline &&
+                                                  p->status().dotsPerMm == 0 &&
+                                                  std::chrono::steady_clock::now() < waitUntil) {
+    // Never seen since start (still connecting): its resolution is unknown, so
+    // the label cannot be made yet. Ask again shortly.
+    loop_.addTimer(std::chrono::milliseconds(250),
+                   [this, alive = alive_, request, done = std::move(done), waitUntil]() mutable {
+                     if (*alive) submitBy(request, std::move(done), waitUntil);
+                   });
+    return;
+  }
   if (request.idempotencyKey.empty()) {
     done(fail(ErrorCode::kInvalidArgument, "a label request needs an idempotency key (e.g. TASK/label/1)"));
     return;
@@ -176,7 +198,7 @@ void PrintService::submit(const LabelRequest& request, JobCallback done) {
         !inFlight_.contains(known.jobId)) {
       logger_.info(fieldsOf(known), "label {} was journaled as job {} but never sent: sending it now",
                    request.idempotencyKey, known.jobId);
-      enqueue(known.printer, Pending{known.jobId, std::move(done)});
+      enqueue(known.printer, Pending{known.jobId, std::move(done), std::max(waitUntil, std::chrono::steady_clock::now() + kResumeWait)});
       return;
     }
     logger_.info(fieldsOf(known), "label {} already journaled as job {} ({}): not printing again",
@@ -285,6 +307,18 @@ void PrintService::send(const std::string& printerId, Pending pending) {
     (void)setState(job->jobId, JobState::kFailed, "no printer '" + printerId + "' is configured", job->attempts);
     pending.done(load(job->jobId));
     return pump(printerId);
+  }
+  if (p->status().state == PrinterState::kOffline && std::chrono::steady_clock::now() < pending.waitUntil) {
+    // Not connected yet (the agent just started): try again shortly, first in line.
+    queues_[printerId].push_front(std::move(pending));
+    if (!retryTimers_.contains(printerId)) {
+      retryTimers_[printerId] = loop_.addTimer(std::chrono::milliseconds(250), [this, printerId, alive = alive_] {
+        if (!*alive) return;
+        retryTimers_.erase(printerId);
+        pump(printerId);
+      });
+    }
+    return;
   }
   printing_[printerId] = true;
   inFlight_.insert(job->jobId);

@@ -33,6 +33,9 @@ struct LabelRequest {
   std::map<std::string, std::string> fields;  // the task's label.fields
   std::string sscc;            // from the task; generated when empty and the template uses {{sscc}}
   std::string tracking, carrier;
+  // Resumed after a restart: a printer not connected yet is waited for (up
+  // to 30 s) instead of failing the label at once.
+  bool waitForPrinter = false;
 };
 
 struct RenderedLabel {
@@ -87,6 +90,7 @@ class PrintService {
   // byte of it ever reached a printer, e.g. the agent stopped right after
   // journaling it) is sent now; any other state is returned as it is.
   void submit(const LabelRequest& request, JobCallback done);
+  void submitBy(const LabelRequest& request, JobCallback done, std::chrono::steady_clock::time_point waitUntil);
 
   // The job that stands for this label now (the key's job or its newest reprint).
   Result<std::optional<PrintJob>> current(std::string_view idempotencyKey);
@@ -115,6 +119,9 @@ class PrintService {
   struct Pending {
     std::string jobId;
     JobCallback done;
+    // A job resumed after a restart may find its printer not connected yet:
+    // it waits for it (up to kResumeWait) instead of failing at once.
+    std::chrono::steady_clock::time_point waitUntil{};
   };
   Result<LabelValues> valuesFor(const LabelRequest& request, const std::string& sscc) const;
   int dotsPerMmOf(std::string_view printerId) const;
@@ -141,6 +148,7 @@ class PrintService {
   std::set<std::string, std::less<>> inFlight_;  // jobs handed to a printer, not answered yet
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   EventLoop::TimerId expiryTimer_ = 0;
+  std::map<std::string, EventLoop::TimerId, std::less<>> retryTimers_;
   std::function<void(const PrintJob&)> jobListener_;
 };
 

@@ -371,7 +371,7 @@ bool PackWorkflow::recordWeight(int64_t grossG, const std::string& overrideBy, c
   return true;
 }
 
-void PackWorkflow::print() {
+void PackWorkflow::print(bool resumed) {
   auto* service = station_.printService();
   const Task& t = *station_.view().task;
   if (service == nullptr) {
@@ -392,6 +392,7 @@ void PackWorkflow::print() {
   req.sscc = spec_.sscc;
   req.tracking = spec_.tracking;
   req.carrier = spec_.carrier;
+  req.waitForPrinter = resumed;
   station_.setStep(Step::kPrinting, "Printing the label for order " + t.orderId + "…");
   station_.changed();
   service->submit(req, [this, alive = alive_](const Result<printers::PrintJob>& job) {
@@ -409,7 +410,7 @@ void PackWorkflow::resumeLabel() {
   }
   // No job yet (stopped before journaling) or journaled but never sent:
   // submitting prints it, once.
-  if (!*job || (*job)->state == JobState::kQueued) return print();
+  if (!*job || (*job)->state == JobState::kQueued) return print(true);
   applyJob(**job);
 }
 

@@ -41,7 +41,8 @@ class PackWorkflow final : public Workflow {
   void persist(const char* name);
   nlohmann::json positionData() const;
   std::string labelKey() const;
-  void print();
+  // `resumed`: after a restart (the printer may still be connecting).
+  void print(bool resumed = false);
   void resumeLabel();
   void printAnswered(const Result<printers::PrintJob>& job);
   void applyJob(const printers::PrintJob& job);
