@@ -102,6 +102,12 @@ class CrashFloor : public Floor {
     } else if (step == "printing") {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     } else if (step == "print_problem") {
+      if (paperOut_) {
+        // Look at the printer first: refill it (a held label then comes out).
+        togglePaperOut();
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        return true;
+      }
       std::string code = v->value("label_code", "");
       const json print = v->value("print", json::object());
       if (print.value("state", "") == "uncertain" && !code.empty() && labelsWith(code) > 0) {
@@ -124,6 +130,12 @@ class CrashFloor : public Floor {
     return true;
   }
 
+  // The fake printer's paper-out fault (SIGUSR1 toggles it).
+  void togglePaperOut() {
+    printer_->signal(SIGUSR1);
+    paperOut_ = !paperOut_;
+  }
+
   void setWeight(int64_t g) {
     if (g == weight_) return;
     control_.command("weight " + std::to_string(g));
@@ -140,6 +152,7 @@ class CrashFloor : public Floor {
   int crashes_ = 0;
   int reprints_ = 0;
   int64_t weight_ = -1;
+  bool paperOut_ = false;
 };
 
 }  // namespace floorlink::e2e

@@ -1,6 +1,7 @@
 // Randomised crash run (issue 13): several stations of each kind compete for
 // the same tasks while the agent is SIGKILLed at random crash points
-// (FLOORLINK_CRASH_AT=*#N), with wrong scans and OMS cancellations mixed in.
+// (FLOORLINK_CRASH_AT=*#N), with wrong scans, printer faults (paper out) and
+// OMS cancellations mixed in.
 // At the end the events are checked against a model of what the workflows
 // allow. FLOORLINK_RANDOM_CRASHES sets how many crashes (default 40; the
 // issue's 500 run with FLOORLINK_RANDOM_CRASHES=500, about 12 minutes).
@@ -31,7 +32,7 @@ TEST_F(RandomCrash, RandomCrashPointsNeverBreakTheWorkflowRules) {
   auto armed = [&] { return "*#" + std::to_string(std::uniform_int_distribution<>(1, 10)(rng)); };
 
   Model model;
-  int wave = 0, answeredRejections = 0, cancels = 0;
+  int wave = 0, answeredRejections = 0, cancels = 0, faults = 0;
   auto assignWave = [&] {
     ++wave;
     json tasks = json::array();
@@ -112,6 +113,11 @@ TEST_F(RandomCrash, RandomCrashPointsNeverBreakTheWorkflowRules) {
       }
       continue;
     }
+    if (chance(0.03) && !paperOut_) {
+      togglePaperOut();
+      ++faults;
+      continue;
+    }
     std::string code;
     if (st.starts_with("ship")) {
       for (auto& id : left)
@@ -120,6 +126,7 @@ TEST_F(RandomCrash, RandomCrashPointsNeverBreakTheWorkflowRules) {
     act(st, code);
   }
   restartIfDead();
+  if (paperOut_) togglePaperOut();
   // Let the open tasks finish without crashes, so every rule is checked on whole tasks.
   for (int i = 0; i < 600 && !open().empty(); ++i) {
     restartIfDead();
@@ -167,8 +174,8 @@ TEST_F(RandomCrash, RandomCrashPointsNeverBreakTheWorkflowRules) {
   EXPECT_LE(answeredRejections, static_cast<int>(eventsOfType("scan.rejected").size()))
       << "a refusal the operator saw was not recorded";
   expectCleanOutbox();
-  std::printf("random crash run: seed %u, %d crashes, %d waves, %d refusals answered, %d cancels, %d reprints\n",
-              seed, crashes_, wave, answeredRejections, cancels, reprints_);
+  std::printf("random crash run: seed %u, %d crashes, %d waves, %d refusals answered, %d cancels, %d printer faults, "
+              "%d reprints\n", seed, crashes_, wave, answeredRejections, cancels, faults, reprints_);
 }
 
 }  // namespace
