@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/store/sqlite_util.h"
+#include "agent/store/wal_checkpointer.h"
 #include "agent/store/task_store.h"
 
 namespace floorlink::agent {
@@ -25,6 +26,7 @@ struct TaskStore::Impl {
   const Clock& clock;
   Logger log;
   std::unique_ptr<SQLite::Database> db;
+  std::unique_ptr<WalCheckpointer> checkpointer;  // declared after db: stopped first
   int schemaVersion = 0;
 
   bool diskFull = false;

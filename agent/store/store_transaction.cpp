@@ -124,6 +124,7 @@ Result<CommitResult> TaskStore::Impl::commitTxn() {
   txnLastSeq = -1;
   txnFirstSeq = 0;
   noteSuccess();
+  if (checkpointer) checkpointer->poke();
   notify(result, std::move(changes));
   return result;
 }

@@ -574,6 +574,18 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, 
   } catch (const SQLite::Exception& e) {
     return std::unexpected(detail::translate(e, "preparing the database", options.path));
   }
+  // Checkpoints off the loop thread; SQLite's own (inside a commit) only
+  // when that thread cannot be had.
+  if (auto checkpointer = WalCheckpointer::start(options.path, logger); checkpointer) {
+    try {
+      impl->db->exec("PRAGMA wal_autocheckpoint = 0");
+      impl->checkpointer = std::move(*checkpointer);
+    } catch (const SQLite::Exception& e) {
+      logger.warn("WAL checkpoints stay in the commits: {}", e.what());
+    }
+  } else {
+    logger.warn("WAL checkpoints stay in the commits: {}", checkpointer.error().message);
+  }
   return std::unique_ptr<TaskStore>(new TaskStore(std::move(impl)));
 }
 
