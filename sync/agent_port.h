@@ -24,6 +24,10 @@ struct OutboxStats {
   int64_t oldestUnackedMs = 0;  // age of the oldest unacknowledged event, 0 if none
   int64_t ackedThrough = 0;
   int64_t lastSeq = 0;
+  // C-E6: seq numbers a damaged or lost database could not send again,
+  // announced by store.salvaged; [gapFrom, gapTo] until that event is
+  // acknowledged, 0 and 0 otherwise ("seq_gap" in …/state).
+  int64_t gapFrom = 0, gapTo = 0;
 };
 
 // Outcome of a command, as recorded in its cmd.result event.

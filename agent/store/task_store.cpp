@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <unordered_set>
@@ -431,6 +432,151 @@ Result<sync::CommandOutcome> recordRejectedWave(TaskStore::Impl& d, const sync::
 }  // namespace
 
 // ---------------------------------------------------------------------------
+// High-water marks (C-E6)
+
+Status TaskStore::Impl::reserveSeq(int64_t lastSeq) {
+  if (lastSeq <= hw.seqCeiling) return ok();
+  HighWaterMarks next = hw;
+  next.seqCeiling = lastSeq + kSeqBlock;
+  next.ackedThrough = std::max(next.ackedThrough, metaValue("acked_through"));
+  if (auto written = writeHighWater(hwPath, next); !written) {
+    Error error = written.error();
+    error.message += "; the transaction was not stored (a seq must be known outside the database before it is used)";
+    if (error.code == ErrorCode::kDiskFull && !diskFull) {
+      diskFull = true;
+      diskFullDetail = "disk full: " + hwPath.string() + " cannot be written; free disk space (new work is refused meanwhile)";
+      log.error("{}", error.message);
+      if (healthListener) healthListener();
+    }
+    return std::unexpected(error);
+  }
+  hw = next;
+  return ok();
+}
+
+namespace {
+
+// At open: compares the database with the high-water file. The database is
+// the continuation of the marks when it carries their epoch and intact
+// counters; otherwise (a new file where one was lost, a copy restored or
+// salvaged without its counters, a lost counters row) seq and session go on
+// above the marks and the numbers in between are announced as a gap with
+// one store.salvaged event (C-E6). Also announces a gap salvage left.
+Status reconcileHighWater(TaskStore::Impl& d) {
+  d.hwPath = highWaterPath(d.options.path);
+  std::optional<HighWaterMarks> file;
+  if (auto read = readHighWater(d.hwPath)) {
+    file = *read;
+  } else {
+    d.log.error("{}; rebuilding it from the database", read.error().message);
+  }
+  SQLite::Database& db = *d.db;
+  std::map<std::string, int64_t, std::less<>> meta;
+  {
+    SQLite::Statement s(db, "SELECT key, value FROM meta");
+    while (s.executeStep()) meta[s.getColumn(0).getString()] = s.getColumn(1).getInt64();
+  }
+  auto value = [&](std::string_view key) -> int64_t {
+    auto it = meta.find(key);
+    return it == meta.end() ? 0 : it->second;
+  };
+  const int64_t maxEvent = db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  const int64_t lastSeq = value("last_seq"), acked = value("acked_through");
+  int64_t epoch = value("epoch");
+  const bool intact = meta.contains("last_seq") && meta.contains("session") && meta.contains("acked_through") &&
+                      epoch != 0 && lastSeq >= maxEvent && lastSeq >= acked;
+  const int64_t dbLast = std::max({lastSeq, maxEvent, acked});
+  if (epoch == 0) epoch = db.execAndGet("SELECT abs(random() % 9007199254740991) + 1").getInt64();
+  d.gapFrom = value("gap_from");
+  d.gapTo = value("gap_to");
+  d.gapEventSeq = value("gap_event");
+
+  // What salvage could not copy (agent/store/salvage.cpp).
+  int64_t gapFrom = value("pending_gap_from"), gapTo = value("pending_gap_to");
+  std::string reason = gapFrom > 0 ? "salvaged: unacknowledged events were unreadable" : "";
+  int64_t base = dbLast;
+  const bool foreign = file && !(intact && file->epoch == epoch);
+  if (foreign) {
+    base = std::max(file->seqCeiling, dbLast);
+    int64_t from = std::max({dbLast, acked, file->ackedThrough}) + 1;
+    if (from <= base) {
+      gapFrom = gapFrom > 0 ? std::min(gapFrom, from) : from;
+      gapTo = std::max(gapTo, base);
+      reason = !meta.contains("epoch") || !intact ? "database counters lost or damaged"
+                                                  : "database lost or replaced";
+    }
+    d.log.error("{} is not the database the high-water marks in {} were written for ({}): seq continues "
+                "after {} and the session after {}, so no number the OMS may have seen is used again",
+                d.options.path.string(), d.hwPath.string(), intact ? "another database" : "counters damaged",
+                base, file->session);
+  } else if (!file && !intact) {
+    d.log.error("the counters of {} are damaged and there is no high-water file: seq continues after the "
+                "highest number found ({})", d.options.path.string(), dbLast);
+  }
+  HighWaterMarks marks = file.value_or(HighWaterMarks{});
+  marks.session = std::max(marks.session, value("session"));
+  marks.ackedThrough = std::max(marks.ackedThrough, acked);
+  if (foreign) {
+    marks.seqCeiling = base + kSeqBlock;
+    // First the file, still under its old epoch: a crash before the
+    // database commits leaves the marks foreign, and the next open goes on
+    // above them again.
+    if (auto s = writeHighWater(d.hwPath, marks); !s) return s;
+  } else if (marks.seqCeiling < dbLast) {
+    marks.seqCeiling = dbLast + kSeqBlock;
+  }
+  marks.epoch = epoch;
+  d.hw = marks;
+
+  const bool announce = gapFrom > 0 && gapTo >= gapFrom;
+  const bool adjust = base != lastSeq || value("session") < marks.session || value("epoch") != epoch ||
+                      !meta.contains("acked_through") || meta.contains("pending_gap_from") || announce;
+  if (adjust) {
+    if (auto began = d.beginTxn(); !began) return began;
+    try {
+      d.setMetaValue("last_seq", base);
+      d.setMetaValue("session", marks.session);
+      d.setMetaValue("epoch", epoch);
+      d.setMetaValue("acked_through", acked);
+      db.exec("DELETE FROM meta WHERE key IN ('pending_gap_from', 'pending_gap_to')");
+      if (announce) {
+        Json data;
+        data["missing_from"] = gapFrom;
+        data["missing_to"] = gapTo;
+        data["reason"] = reason;
+        sync::EventDraft draft;
+        draft.type = "store.salvaged";
+        draft.dataJson = data.dump();
+        int64_t seq = unwrap(d.appendEventInTxn(draft));
+        d.setMetaValue("gap_from", gapFrom);
+        d.setMetaValue("gap_to", gapTo);
+        d.setMetaValue("gap_event", seq);
+        d.gapFrom = gapFrom;
+        d.gapTo = gapTo;
+        d.gapEventSeq = seq;
+        d.log.warn("seq {}-{} cannot be sent again ({}): announced with store.salvaged (seq {})", gapFrom, gapTo,
+                   reason, seq);
+      }
+      unwrap(d.commitTxn());
+    } catch (const SQLite::Exception& e) {
+      Error error = d.fromException(e, "continuing above the high-water marks");
+      d.rollbackTxn();
+      return std::unexpected(error);
+    } catch (const Failure& f) {
+      d.rollbackTxn();
+      return std::unexpected(f.error);
+    }
+  }
+  if (!file || file->epoch != d.hw.epoch || file->seqCeiling != d.hw.seqCeiling ||
+      file->session != d.hw.session) {
+    if (auto s = writeHighWater(d.hwPath, d.hw); !s) return s;
+  }
+  return ok();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
 // Opening
 
 StoreOptions StoreOptions::fromConfig(const config::Config& config) {
@@ -567,6 +713,10 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, 
       detail::applyMigrations(d, version);
     }
     impl->schemaVersion = latestSchemaVersion();
+    // Leftovers of a wave ingest that never finished: its command has no
+    // cmd.result, so the OMS sends it again (C-C1, C-C4).
+    d.exec("DELETE FROM wave_stage");
+    if (auto s = reconcileHighWater(*impl); !s) return std::unexpected(s.error());
     if (options.maxSizeBytes > 0) {
       int64_t pageSize = d.execAndGet("PRAGMA page_size").getInt64();
       d.exec("PRAGMA max_page_count = " + std::to_string(std::max<int64_t>(1, options.maxSizeBytes / pageSize)));
@@ -604,6 +754,9 @@ int TaskStore::schemaVersion() const { return impl_->schemaVersion; }
 
 void TaskStore::setCommitListener(std::function<void(const CommitNotice&)> listener) {
   impl_->listener = std::move(listener);
+}
+void TaskStore::setHealthListener(std::function<void()> listener) {
+  impl_->healthListener = std::move(listener);
 }
 void TaskStore::setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source) {
   impl_->deviceHealth = std::move(source);
@@ -900,6 +1053,10 @@ Result<sync::OutboxStats> TaskStore::outboxStats() {
     sync::OutboxStats stats;
     stats.ackedThrough = d.metaValue("acked_through");
     stats.lastSeq = d.metaValue("last_seq");
+    if (d.gapEventSeq > stats.ackedThrough) {
+      stats.gapFrom = d.gapFrom;
+      stats.gapTo = d.gapTo;
+    }
     SQLite::Statement& s = d.cached("SELECT count(*), min(created_ms) FROM events WHERE seq > ?");
     ResetOnExit reset{s};
     s.bind(1, static_cast<int64_t>(stats.ackedThrough));
@@ -919,7 +1076,16 @@ Result<uint64_t> TaskStore::nextSession() {
   Impl& d = *impl_;
   if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
   try {
-    int64_t session = d.metaValue("session") + 1;
+    // The file first (C-E6): a session is never used before it is known
+    // outside the database too.
+    int64_t session = std::max(d.metaValue("session"), d.hw.session) + 1;
+    HighWaterMarks next = d.hw;
+    next.session = session;
+    if (auto written = writeHighWater(d.hwPath, next); !written) {
+      d.rollbackTxn();
+      return std::unexpected(written.error());
+    }
+    d.hw = next;
     d.setMetaValue("session", session);
     unwrap(d.commitTxn());
     return static_cast<uint64_t>(session);

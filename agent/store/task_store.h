@@ -115,6 +115,9 @@ class TaskStore final : public sync::AgentPort {
   // Called after every commit that appended events or changed tasks by
   // command, on the committing thread, outside any transaction.
   void setCommitListener(std::function<void(const CommitNotice&)> listener);
+  // Called on the loop thread whenever health().acceptingWork changes (a
+  // full disk, and room again), so the state topic says so at once (C-E5).
+  void setHealthListener(std::function<void()> listener);
   // Device states for health(); the agent wires its device manager here.
   void setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source);
 

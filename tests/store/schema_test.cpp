@@ -39,6 +39,12 @@ void createAtVersion(const std::filesystem::path& path, int version) {
   if (version == 3) {
     db.exec("UPDATE events SET acked_ms = 1000 WHERE seq = 1");  // acked long ago
   }
+  if (version >= 4) {
+    db.exec("INSERT INTO ack_marks VALUES (1, 1000)");  // acked long ago
+  }
+  if (version >= 5) {
+    db.exec("INSERT INTO station_positions VALUES ('cart1', 'T-old1', 'scan_bin', '{}', 1)");
+  }
 }
 
 TEST_F(Schema, MigrationsAreNumberedOneByOne) {
@@ -108,6 +114,14 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
       // as a mark covering them (v4); the unacknowledged one has none.
       EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ack_marks WHERE through_seq >= 1").getInt(), 1);
       EXPECT_EQ(db.execAndGet("SELECT max(through_seq) FROM ack_marks").getInt(), 1);
+    }
+    // v6: the staging table is there and the database has an epoch for the
+    // high-water file; an upgraded agent announces no gap (it has no file yet).
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM wave_stage").getInt(), 0);
+    EXPECT_GT(db.execAndGet("SELECT value FROM meta WHERE key = 'epoch'").getInt64(), 0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events WHERE type = 'store.salvaged'").getInt(), 0);
+    if (from >= 5) {
+      EXPECT_EQ(db.execAndGet("SELECT step FROM station_positions WHERE station = 'cart1'").getString(), "scan_bin");
     }
   }
   if (from >= 1) {
