@@ -123,34 +123,50 @@ constexpr const char* kInsertTask =
     "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking) "
     "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+// The columns of a task row derived from its spec (pointers into the spec).
+struct TaskRow {
+  const std::string* bin;
+  const std::string* sku;
+  const std::string* sscc;
+  const std::string* tracking;
+  int64_t qty = 0;
+  std::optional<int64_t> sequence;
+};
+
+TaskRow taskRow(const sync::TaskSpec& t) {
+  static const std::string kEmpty;
+  TaskRow r{&kEmpty, &kEmpty, &kEmpty, &kEmpty, 0, std::nullopt};
+  switch (t.kind) {
+    case sync::TaskKind::kPick:
+      r.bin = &t.pick.bin;
+      r.sku = &t.pick.sku;
+      r.qty = t.pick.qty;
+      r.sequence = t.pick.sequence;
+      break;
+    case sync::TaskKind::kPack:
+      for (const auto& line : t.pack.lines) r.qty += line.qty;
+      if (t.pack.lines.size() == 1) r.sku = &t.pack.lines.front().sku;
+      break;
+    case sync::TaskKind::kShip:
+      r.bin = &t.ship.door;
+      r.sscc = &t.ship.sscc;
+      r.tracking = &t.ship.tracking;
+      break;
+  }
+  return r;
+}
+
 // `s` is the prepared kInsertTask, fetched once per wave (hot loop).
 void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string& waveId,
                 int64_t revision, int64_t priority, int64_t now) {
   s.reset();
-  static const std::string kEmpty;
-  const std::string* bin = &kEmpty;
-  const std::string* sku = &kEmpty;
-  const std::string* sscc = &kEmpty;
-  const std::string* tracking = &kEmpty;
-  int64_t qty = 0;
-  std::optional<int64_t> sequence;
-  switch (t.kind) {
-    case sync::TaskKind::kPick:
-      bin = &t.pick.bin;
-      sku = &t.pick.sku;
-      qty = t.pick.qty;
-      sequence = t.pick.sequence;
-      break;
-    case sync::TaskKind::kPack:
-      for (const auto& line : t.pack.lines) qty += line.qty;
-      if (t.pack.lines.size() == 1) sku = &t.pack.lines.front().sku;
-      break;
-    case sync::TaskKind::kShip:
-      bin = &t.ship.door;
-      sscc = &t.ship.sscc;
-      tracking = &t.ship.tracking;
-      break;
-  }
+  TaskRow row = taskRow(t);
+  const std::string* bin = row.bin;
+  const std::string* sku = row.sku;
+  const std::string* sscc = row.sscc;
+  const std::string* tracking = row.tracking;
+  int64_t qty = row.qty;
+  std::optional<int64_t> sequence = row.sequence;
   // The spec outlives exec(), so its strings are bound without copies.
   s.bindNoCopy(1, t.taskId);
   s.bindNoCopy(2, waveId);
@@ -178,8 +194,52 @@ void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string
 
 // wave.assign (C-C2, C-C3). Returns the answer; task rows are written only
 // when it is accepted.
+// Moves the staged rows of cmdId into tasks in one statement (the final
+// step of a sliced ingest); with `revision`, tasks the wave kept are skipped.
+// A task id taken by another wave rejects the whole wave.
+void insertStaged(TaskStore::Impl& d, const std::string& cmdId, const sync::WaveAssign& wave, int64_t priority,
+                  int64_t now, bool revision) {
+  static const std::string base =
+      "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, sequence, "
+      "seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking) "
+      "SELECT task_id, ?1, ?2, kind, order_id, station, 'pending', ?3, sequence, seq_key, bin, sku, qty, "
+      "spec_json, ?4, ?4, sscc, tracking FROM wave_stage s WHERE cmd_id = ?5";
+  static const std::string plain = base + " ORDER BY id";
+  static const std::string keeping =
+      base + " AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.task_id = s.task_id AND k.wave_id = ?1) ORDER BY id";
+  SQLite::Statement& s = d.cached(revision ? keeping.c_str() : plain.c_str());
+  s.bind(1, wave.waveId);
+  s.bind(2, static_cast<int64_t>(wave.revision));
+  s.bind(3, static_cast<int64_t>(priority));
+  s.bind(4, static_cast<int64_t>(now));
+  s.bind(5, cmdId);
+  try {
+    s.exec();
+  } catch (const SQLite::Exception& e) {
+    if (!detail::isConstraint(e)) throw;
+    SQLite::Statement& q = d.cached(
+        "SELECT s.ord, s.task_id, t.wave_id FROM wave_stage s JOIN tasks t ON t.task_id = s.task_id "
+        "WHERE s.cmd_id = ? AND t.wave_id <> ? ORDER BY s.ord LIMIT 1");
+    ResetOnExit reset{q};
+    q.bind(1, cmdId);
+    q.bind(2, wave.waveId);
+    Answer answer;
+    answer.waveId = wave.waveId;
+    answer.status = "rejected";
+    if (q.executeStep()) {
+      answer.errors = oneError("tasks[" + std::to_string(q.getColumn(0).getInt64()) + "].task_id",
+                               "duplicate_task_id",
+                               "task_id " + q.getColumn(1).getString() + " already belongs to wave " +
+                                   q.getColumn(2).getString());
+    } else {
+      answer.errors = oneError("tasks", "duplicate_task_id", std::string("the wave could not be stored: ") + e.what());
+    }
+    throw WaveRejected{std::move(answer)};
+  }
+}
+
 Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
-                       const sync::WaveAssign& wave, bool& duplicate) {
+                       const sync::WaveAssign& wave, bool& duplicate, bool staged) {
   Answer answer;
   answer.waveId = wave.waveId;
   int64_t now = d.clock.nowMs();
@@ -274,6 +334,15 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
       ins.bind(6, static_cast<int64_t>(now));
       ins.bind(7, static_cast<int64_t>(now));
       ins.exec();
+    }
+    if (staged) {
+      insertStaged(d, command.cmdId, wave, priority, now, currentRevision.has_value());
+      SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+      clear.bind(1, command.cmdId);
+      clear.exec();
+      answer.status = "accepted";
+      answer.kept = std::move(kept);
+      return answer;
     }
     SQLite::Statement& insert = d.cached(kInsertTask);
     for (size_t i = 0; i < wave.tasks.size(); ++i) {
@@ -765,8 +834,179 @@ void TaskStore::setDeviceHealthSource(std::function<std::vector<sync::ComponentH
 // ---------------------------------------------------------------------------
 // Commands
 
+namespace {
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged);
+}  // namespace
+
 Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& command) {
-  Impl& d = *impl_;
+  return applyCommandTxn(*impl_, command, false);
+}
+
+namespace {
+
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged);
+
+// A wave.assign larger than this is written in slices of this many tasks.
+constexpr size_t kStageSliceTasks = 1000;
+
+// wave.assign in bounded steps (docs/store.md, "Big waves"): slices of
+// tasks go into wave_stage in short transactions of their own (invisible to
+// every query), then one transaction moves them into tasks together with
+// the wave row, the command and its cmd.result (C-C2, C-C1). A crash before
+// that leaves only staged rows, deleted at the next open: the command has
+// no cmd.result and the OMS sends it again.
+class WaveIngest final : public sync::CommandApplication {
+ public:
+  WaveIngest(TaskStore& store, sync::Command command)
+      : store_(store), d_(store.impl()), command_(std::move(command)),
+        wave_(std::get<sync::WaveAssign>(command_.body)) {}
+
+  ~WaveIngest() override {
+    if (phase_ == Phase::kStage && !d_.txnOpen) {
+      try {
+        SQLite::Statement& clear = d_.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+        clear.bind(1, command_.cmdId);
+        clear.exec();
+      } catch (const SQLite::Exception&) {
+        // Deleted at the next open.
+      }
+    }
+  }
+
+  Result<std::optional<sync::CommandOutcome>> step() override {
+    switch (phase_) {
+      case Phase::kCheck: return check();
+      case Phase::kStage: return stageSlice();
+      case Phase::kFinal: break;
+      case Phase::kDone: return fail(ErrorCode::kInternal, "command " + command_.cmdId + " is already applied");
+    }
+    phase_ = Phase::kDone;
+    auto outcome = applyCommandTxn(d_, command_, true);
+    if (!outcome) return std::unexpected(outcome.error());
+    return std::optional<sync::CommandOutcome>{*outcome};
+  }
+
+ private:
+  enum class Phase { kCheck, kStage, kFinal, kDone };
+
+  Result<std::optional<sync::CommandOutcome>> applyWhole() {
+    phase_ = Phase::kDone;
+    auto outcome = store_.applyCommand(command_);
+    if (!outcome) return std::unexpected(outcome.error());
+    return std::optional<sync::CommandOutcome>{*outcome};
+  }
+
+  // A repeat or a stale revision inserts nothing: answered in one step.
+  Result<std::optional<sync::CommandOutcome>> check() {
+    try {
+      if (lookupAnswer(d_, command_.cmdId)) return applyWhole();
+      SQLite::Statement& s = d_.cached("SELECT revision FROM waves WHERE wave_id = ?");
+      ResetOnExit reset{s};
+      s.bind(1, wave_.waveId);
+      if (s.executeStep() && s.getColumn(0).getInt64() >= wave_.revision) return applyWhole();
+      SQLite::Statement& clear = d_.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+      clear.bind(1, command_.cmdId);
+      clear.exec();
+    } catch (const SQLite::Exception& e) {
+      return std::unexpected(d_.fromException(e, "checking command " + command_.cmdId));
+    }
+    phase_ = Phase::kStage;
+    return std::optional<sync::CommandOutcome>{};
+  }
+
+  Result<std::optional<sync::CommandOutcome>> stageSlice() {
+    // Staged rows need no fsync of their own: the final commit (FULL) syncs
+    // the WAL with them, and a crash before it discards them anyway.
+    // (The level can only change outside a transaction.)
+    const bool relax = d_.options.synchronous == config::SyncMode::kFull && !d_.txnOpen;
+    if (relax) {
+      try {
+        d_.db->exec("PRAGMA synchronous = NORMAL");
+      } catch (const SQLite::Exception& e) {
+        return std::unexpected(d_.fromException(e, "staging wave " + wave_.waveId));
+      }
+    }
+    if (auto began = d_.beginTxn(); !began) {
+      restore(relax);
+      return std::unexpected(began.error());
+    }
+    try {
+      SQLite::Statement& s = d_.cached(
+          "INSERT INTO wave_stage (cmd_id, ord, task_id, kind, order_id, station, sequence, seq_key, bin, sku, "
+          "qty, spec_json, sscc, tracking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      size_t end = std::min(next_ + kStageSliceTasks, wave_.tasks.size());
+      for (; next_ < end; ++next_) {
+        const sync::TaskSpec& t = wave_.tasks[next_];
+        TaskRow row = taskRow(t);
+        s.reset();
+        s.bindNoCopy(1, command_.cmdId);
+        s.bind(2, static_cast<int64_t>(next_));
+        s.bindNoCopy(3, t.taskId);
+        s.bindNoCopy(4, sync::toString(t.kind).data());
+        s.bindNoCopy(5, t.orderId);
+        s.bindNoCopy(6, t.station);
+        if (row.sequence) {
+          s.bind(7, static_cast<int64_t>(*row.sequence));
+        } else {
+          s.bind(7);
+        }
+        s.bind(8, static_cast<int64_t>(row.sequence.value_or(std::numeric_limits<int64_t>::max())));
+        s.bindNoCopy(9, *row.bin);
+        s.bindNoCopy(10, *row.sku);
+        s.bind(11, static_cast<int64_t>(row.qty));
+        s.bindNoCopy(12, t.json);
+        s.bindNoCopy(13, *row.sscc);
+        s.bindNoCopy(14, *row.tracking);
+        s.exec();
+      }
+      s.reset();
+      s.clearBindings();
+      unwrap(d_.commitTxn());
+      if (relax) d_.db->exec("PRAGMA synchronous = FULL");
+    } catch (const SQLite::Exception& e) {
+      Error error = d_.fromException(e, "staging wave " + wave_.waveId + " of command " + command_.cmdId);
+      d_.rollbackTxn();
+      restore(relax);
+      return std::unexpected(error);
+    } catch (const Failure& f) {
+      d_.rollbackTxn();
+      restore(relax);
+      return std::unexpected(f.error);
+    }
+    if (next_ == wave_.tasks.size()) phase_ = Phase::kFinal;
+    return std::optional<sync::CommandOutcome>{};
+  }
+
+  void restore(bool relax) {
+    if (!relax) return;
+    try {
+      d_.db->exec("PRAGMA synchronous = FULL");
+    } catch (const SQLite::Exception& e) {
+      d_.log.error("cannot restore synchronous=FULL on {}: {}", d_.options.path.string(), e.what());
+    }
+  }
+
+  TaskStore& store_;
+  TaskStore::Impl& d_;
+  sync::Command command_;
+  const sync::WaveAssign& wave_;
+  Phase phase_ = Phase::kCheck;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<sync::CommandApplication> TaskStore::startCommand(sync::Command command) {
+  auto* assign = std::get_if<sync::WaveAssign>(&command.body);
+  if (assign && assign->tasks.size() > kStageSliceTasks) {
+    return std::make_unique<WaveIngest>(*this, std::move(command));
+  }
+  return AgentPort::startCommand(std::move(command));
+}
+
+namespace {
+
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged) {
   if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
   try {
     sync::CommandOutcome outcome;
@@ -779,7 +1019,7 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
       Answer answer;
       bool duplicate = false;
       if (auto* assign = std::get_if<sync::WaveAssign>(&command.body)) {
-        answer = applyWaveAssign(d, command, *assign, duplicate);
+        answer = applyWaveAssign(d, command, *assign, duplicate, staged);
       } else if (auto* waveCancel = std::get_if<sync::WaveCancel>(&command.body)) {
         answer = applyWaveCancel(d, command, *waveCancel);
       } else if (auto* taskCancel = std::get_if<sync::TaskCancel>(&command.body)) {
@@ -798,7 +1038,17 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
     return outcome;
   } catch (const WaveRejected& rejected) {
     d.rollbackTxn();
-    return recordRejectedWave(d, command, rejected.answer);
+    auto outcome = recordRejectedWave(d, command, rejected.answer);
+    if (staged) {
+      try {
+        SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+        clear.bind(1, command.cmdId);
+        clear.exec();
+      } catch (const SQLite::Exception&) {
+        // Deleted at the next open.
+      }
+    }
+    return outcome;
   } catch (const SQLite::Exception& e) {
     Error error = d.fromException(e, "applying command " + command.cmdId + " (" + command.type + ")");
     d.rollbackTxn();
@@ -808,6 +1058,8 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
     return std::unexpected(f.error);
   }
 }
+
+}  // namespace
 
 Result<sync::CommandOutcome> TaskStore::rejectCommand(const sync::RejectedCommand& rejected) {
   Impl& d = *impl_;

@@ -82,6 +82,9 @@ class TaskStore final : public sync::AgentPort {
 
   // --- sync::AgentPort ---------------------------------------------------
   Result<sync::CommandOutcome> applyCommand(const sync::Command& command) override;
+  // A wave.assign of more than 1,000 tasks is staged in slices and made
+  // visible in one final transaction; anything else is one step.
+  std::unique_ptr<sync::CommandApplication> startCommand(sync::Command command) override;
   Result<sync::CommandOutcome> rejectCommand(const sync::RejectedCommand& rejected) override;
   Status recordInvalid(const sync::InvalidMessage& invalid) override;
   Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t afterSeq, size_t limit) override;
