@@ -314,7 +314,9 @@ void checkAllOrNothing(const Clock& clock, const StoreOptions& options, const sy
   EXPECT_EQ(newRevision, wave.revision);
   // Exactly one first answer: one non-duplicate cmd.result for the cmd_id.
   int firsts = 0;
-  for (const auto& e : *store.eventsAfter(0, 10'000'000)) {
+  auto stored = store.eventsAfter(0, 10'000'000);
+  ASSERT_TRUE(stored);
+  for (const auto& e : *stored) {
     auto j = parse(e.payload);
     if (j["type"] == "cmd.result" && j["data"]["cmd_id"] == command.cmdId && j["data"]["duplicate"] == false) ++firsts;
   }
