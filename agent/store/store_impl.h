@@ -31,6 +31,7 @@ struct TaskStore::Impl {
   bool diskFull = false;
   std::string diskFullDetail;
   std::function<void()> healthListener;  // acceptingWork changed
+  int activeIngests = 0;                  // WaveIngest objects alive (staged waves)
 
   // High-water marks (C-E6): what floorlink.hw holds now.
   std::filesystem::path hwPath;

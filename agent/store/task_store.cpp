@@ -337,9 +337,15 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
     }
     if (staged) {
       insertStaged(d, command.cmdId, wave, priority, now, currentRevision.has_value());
-      SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
-      clear.bind(1, command.cmdId);
-      clear.exec();
+      if (d.activeIngests == 1) {
+        // Only this wave is staged: SQLite drops a whole table's pages
+        // without visiting rows, much cheaper than deleting 50,000 of them.
+        d.db->exec("DELETE FROM wave_stage");
+      } else {
+        SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+        clear.bind(1, command.cmdId);
+        clear.exec();
+      }
       answer.status = "accepted";
       answer.kept = std::move(kept);
       return answer;
@@ -859,9 +865,12 @@ class WaveIngest final : public sync::CommandApplication {
  public:
   WaveIngest(TaskStore& store, sync::Command command)
       : store_(store), d_(store.impl()), command_(std::move(command)),
-        wave_(std::get<sync::WaveAssign>(command_.body)) {}
+        wave_(std::get<sync::WaveAssign>(command_.body)) {
+    ++d_.activeIngests;
+  }
 
   ~WaveIngest() override {
+    --d_.activeIngests;
     if (phase_ == Phase::kStage && !d_.txnOpen) {
       try {
         SQLite::Statement& clear = d_.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
