@@ -21,6 +21,11 @@ Status Daemon::Impl::openStore() {
     store = std::move(*opened);
     store->setCommitListener([this](const CommitNotice& n) { onCommit(n); });
     store->setDeviceHealthSource([this] { return componentHealth(); });
+    // C-E5: a full disk (and room again) reaches …/state at once.
+    store->setHealthListener([this] {
+      if (sync) sync->notifyHealthChanged();
+      pagesChanged();
+    });
     if (auto pruned = store->pruneAcked(); pruned && pruned->eventsPruned > 0) {
       log.info("pruned {} acknowledged events older than {} days", pruned->eventsPruned,
                config.storage.retention.count() / 24);
@@ -38,7 +43,7 @@ Status Daemon::Impl::openStore() {
                  options.configPath + "; systemctl start floorlink";
   log.error("{}", storeProblem);
   warnings.push_back(storeProblem);
-  unavailable = std::make_unique<UnavailableStore>(storeProblem);
+  unavailable = std::make_unique<UnavailableStore>(storeProblem, StoreOptions::fromConfig(config).path);
   return ok();
 }
 

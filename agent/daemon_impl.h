@@ -9,6 +9,7 @@
 #include "agent/control/control_server.h"
 #include "agent/daemon.h"
 #include "agent/stations/station.h"
+#include "agent/store/high_water.h"
 #include "agent/store/sqlite_job_store.h"
 #include "agent/store/task_store.h"
 #include "agent/web/web_server.h"
@@ -27,7 +28,8 @@ namespace floorlink::agent {
 // loudly why no work is accepted; commands are not applied.
 class UnavailableStore final : public sync::AgentPort {
  public:
-  explicit UnavailableStore(std::string why) : why_(std::move(why)) {}
+  UnavailableStore(std::string why, std::filesystem::path databasePath)
+      : why_(std::move(why)), databasePath_(std::move(databasePath)) {}
   Result<sync::CommandOutcome> applyCommand(const sync::Command&) override { return fail(ErrorCode::kStorage, why_); }
   Result<sync::CommandOutcome> rejectCommand(const sync::RejectedCommand&) override {
     return fail(ErrorCode::kStorage, why_);
@@ -36,12 +38,14 @@ class UnavailableStore final : public sync::AgentPort {
   Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t, size_t) override { return std::vector<sync::OutboxEvent>{}; }
   Result<bool> acknowledge(int64_t) override { return false; }
   Result<sync::OutboxStats> outboxStats() override { return sync::OutboxStats{}; }
-  Result<uint64_t> nextSession() override { return ++session_; }
+  // From the high-water file beside the database: counting from 1 here
+  // would reuse sessions the OMS has seen (C-P3, C-E6).
+  Result<uint64_t> nextSession() override { return nextSessionFromHighWater(databasePath_); }
   sync::AgentHealth health() override { return {false, why_, {}}; }
 
  private:
   std::string why_;
-  uint64_t session_ = 0;
+  std::filesystem::path databasePath_;
 };
 
 struct DeviceHealth {

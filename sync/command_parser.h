@@ -12,7 +12,7 @@
 namespace floorlink::sync {
 
 struct ParserLimits {
-  size_t maxPayload = 1 << 20;  // bytes; larger is "too_large" (§1)
+  size_t maxPayload = 16 << 20;  // bytes; larger is "too_large" (§1, default 16 MiB)
   size_t maxTasks = 50'000;     // tasks per wave.assign (§4)
   size_t maxErrors = 100;       // errors listed in one cmd.result; the rest are summarised
   int maxDepth = 32;            // JSON nesting; deeper is "too_deep"

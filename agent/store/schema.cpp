@@ -152,12 +152,40 @@ CREATE INDEX tasks_ship_tracking ON tasks (tracking) WHERE kind = 'ship' AND sta
 ALTER TABLE print_jobs ADD COLUMN cause TEXT NOT NULL DEFAULT '';
 )sql";
 
+// v6: a big wave.assign is written in slices into wave_stage (no index, so
+// each slice is short) and moved into tasks in one final transaction, so
+// the loop serves stations between slices and the wave stays all or nothing
+// (C-C2). meta 'epoch' names this database in the high-water file
+// (agent/store/high_water.h); the gap rows say which seq numbers a damaged
+// or lost database could not send again (C-E6, store.salvaged).
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE wave_stage (
+  id INTEGER PRIMARY KEY,
+  cmd_id TEXT NOT NULL,
+  ord INTEGER NOT NULL,
+  task_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  station TEXT NOT NULL,
+  sequence INTEGER,
+  seq_key INTEGER NOT NULL,
+  bin TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  qty INTEGER NOT NULL,
+  spec_json TEXT NOT NULL,
+  sscc TEXT NOT NULL,
+  tracking TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('epoch', abs(random() % 9007199254740991) + 1);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "task queue, inbox and outbox", kV1},
     Migration{2, "print journal and serial counters", kV2},
     Migration{3, "acknowledgement times for event retention", kV3},
     Migration{4, "acknowledgement times per ack, not per event", kV4},
     Migration{5, "station positions and indexed pack/ship lookups", kV5},
+    Migration{6, "staged wave ingest and the database epoch for high-water marks", kV6},
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/store/high_water.h"
 #include "agent/store/sqlite_util.h"
 #include "agent/store/wal_checkpointer.h"
 #include "agent/store/task_store.h"
@@ -31,6 +32,18 @@ struct TaskStore::Impl {
 
   bool diskFull = false;
   std::string diskFullDetail;
+  std::function<void()> healthListener;  // acceptingWork changed
+  int activeIngests = 0;                  // WaveIngest objects alive (staged waves)
+
+  // High-water marks (C-E6): what floorlink.hw holds now.
+  std::filesystem::path hwPath;
+  HighWaterMarks hw;
+  // The announced seq gap, while its store.salvaged event (gapEventSeq) is
+  // not acknowledged; 0 when none.
+  int64_t gapFrom = 0, gapTo = 0, gapEventSeq = 0;
+  // Raises the seq ceiling in the file (fsynced) before a commit may store
+  // seq numbers up to `lastSeq` (called by commitTxn).
+  Status reserveSeq(int64_t lastSeq);
   std::function<void(const CommitNotice&)> listener;
   std::function<std::vector<sync::ComponentHealth>()> deviceHealth;
 

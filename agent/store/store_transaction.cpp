@@ -54,10 +54,12 @@ SQLite::Statement& TaskStore::Impl::cached(const char* sql) {
 Error TaskStore::Impl::fromException(const SQLite::Exception& e, std::string_view what) {
   Error error = detail::translate(e, what, options.path);
   if (error.code == ErrorCode::kDiskFull) {
-    if (!diskFull) log.error("{}", error.message);
+    bool changed = !diskFull;
+    if (changed) log.error("{}", error.message);
     diskFull = true;
     diskFullDetail = "disk full: the database " + options.path.string() +
                      " cannot grow; free disk space (new work is refused meanwhile)";
+    if (changed && healthListener) healthListener();  // C-E5: say so at once
   } else if (error.code == ErrorCode::kCorrupt) {
     log.error("{}", error.message);
   }
@@ -69,6 +71,7 @@ void TaskStore::Impl::noteSuccess() {
     log.warn("database {} accepts writes again; accepting new work", options.path.string());
     diskFull = false;
     diskFullDetail.clear();
+    if (healthListener) healthListener();
   }
 }
 
@@ -109,7 +112,14 @@ Result<CommitResult> TaskStore::Impl::commitTxn() {
   if (!txnOpen) return fail(ErrorCode::kInternal, "commit without an open transaction");
   CommitResult result;
   try {
-    if (txnFirstSeq != 0) setMetaValue("last_seq", txnLastSeq);
+    if (txnFirstSeq != 0) {
+      setMetaValue("last_seq", txnLastSeq);
+      // C-E6: the file knows a seq before the database may use it.
+      if (auto reserved = reserveSeq(txnLastSeq); !reserved) {
+        rollbackTxn();
+        return std::unexpected(reserved.error());
+      }
+    }
     db->exec("COMMIT");
     result.firstSeq = txnFirstSeq;
     result.lastSeq = txnFirstSeq != 0 ? txnLastSeq : 0;

@@ -82,6 +82,9 @@ class TaskStore final : public sync::AgentPort {
 
   // --- sync::AgentPort ---------------------------------------------------
   Result<sync::CommandOutcome> applyCommand(const sync::Command& command) override;
+  // A wave.assign of more than 1,000 tasks is staged in slices and made
+  // visible in one final transaction; anything else is one step.
+  std::unique_ptr<sync::CommandApplication> startCommand(sync::Command command) override;
   Result<sync::CommandOutcome> rejectCommand(const sync::RejectedCommand& rejected) override;
   Status recordInvalid(const sync::InvalidMessage& invalid) override;
   Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t afterSeq, size_t limit) override;
@@ -122,6 +125,9 @@ class TaskStore final : public sync::AgentPort {
   // Called after every commit that appended events or changed tasks by
   // command, on the committing thread, outside any transaction.
   void setCommitListener(std::function<void(const CommitNotice&)> listener);
+  // Called on the loop thread whenever health().acceptingWork changes (a
+  // full disk, and room again), so the state topic says so at once (C-E5).
+  void setHealthListener(std::function<void()> listener);
   // Device states for health(); the agent wires its device manager here.
   void setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source);
 
