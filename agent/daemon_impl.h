@@ -1,6 +1,7 @@
 #pragma once
 // Internal: the state of a running agent, shared by daemon.cpp (wiring and
 // lifecycle) and control_verbs.cpp (floorlinkctl verbs).
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,12 +41,23 @@ class UnavailableStore final : public sync::AgentPort {
   Result<sync::OutboxStats> outboxStats() override { return sync::OutboxStats{}; }
   // From the high-water file beside the database: counting from 1 here
   // would reuse sessions the OMS has seen (C-P3, C-E6).
-  Result<uint64_t> nextSession() override { return nextSessionFromHighWater(databasePath_); }
+  // If even the file cannot be written, the wall clock in ms still grows
+  // past any counted session, and the state topic must get out.
+  Result<uint64_t> nextSession() override {
+    auto next = nextSessionFromHighWater(databasePath_);
+    if (next) return *next;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    fallback_ = std::max<uint64_t>(fallback_ + 1, static_cast<uint64_t>(ms));
+    return fallback_;
+  }
   sync::AgentHealth health() override { return {false, why_, {}}; }
 
  private:
   std::string why_;
   std::filesystem::path databasePath_;
+  uint64_t fallback_ = 0;
 };
 
 struct DeviceHealth {

@@ -82,6 +82,9 @@ class MqttSync final : public Sync {
     if (ackTimer_) loop_.cancelTimer(*ackTimer_);
     ackTimer_.reset();
     if (!pendingAcks_.empty()) applyPendingAcks();  // keep what the OMS told us
+    // A wave half staged stays invisible and unanswered: the OMS sends it again.
+    current_.reset();
+    parsedQueue_.clear();
     if (client_ && phase_ == Phase::kConnected) {
       // C-P4: say goodbye ourselves; a DISCONNECT then discards the will.
       auto s = client_->publishAndWait(stateTopic_, encodeOffline(session_), kQos, true,
