@@ -21,6 +21,11 @@ Status Daemon::Impl::openStore() {
     store = std::move(*opened);
     store->setCommitListener([this](const CommitNotice& n) { onCommit(n); });
     store->setDeviceHealthSource([this] { return componentHealth(); });
+    // C-E5: a full disk (and room again) reaches …/state at once.
+    store->setHealthListener([this] {
+      if (sync) sync->notifyHealthChanged();
+      pagesChanged();
+    });
     if (auto pruned = store->pruneAcked(); pruned && pruned->eventsPruned > 0) {
       log.info("pruned {} acknowledged events older than {} days", pruned->eventsPruned,
                config.storage.retention.count() / 24);
@@ -38,7 +43,7 @@ Status Daemon::Impl::openStore() {
                  options.configPath + "; systemctl start floorlink";
   log.error("{}", storeProblem);
   warnings.push_back(storeProblem);
-  unavailable = std::make_unique<UnavailableStore>(storeProblem);
+  unavailable = std::make_unique<UnavailableStore>(storeProblem, StoreOptions::fromConfig(config).path);
   return ok();
 }
 
@@ -193,6 +198,14 @@ void Daemon::Impl::openStations() {
     auto classifier = drivers::ScanClassifier::create(co);
     auto s = std::make_unique<Station>(st, std::move(deps), classifier ? std::move(*classifier) : drivers::ScanClassifier{});
     stations[st.id] = std::move(s);
+  }
+  if (printService) {
+    // Posted: a job may change inside a workflow's own call into the service.
+    printService->setJobListener([this](const printers::PrintJob& job) {
+      loop->post([this, job] {
+        if (auto* s = station(job.station)) s->onPrintJob(job);
+      });
+    });
   }
   for (auto& [id, s] : stations) s->start();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Internal: the state of a running agent, shared by daemon.cpp (wiring and
 // lifecycle) and control_verbs.cpp (floorlinkctl verbs).
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "agent/control/control_server.h"
 #include "agent/daemon.h"
 #include "agent/stations/station.h"
+#include "agent/store/high_water.h"
 #include "agent/store/sqlite_job_store.h"
 #include "agent/store/task_store.h"
 #include "agent/web/web_server.h"
@@ -27,7 +29,8 @@ namespace floorlink::agent {
 // loudly why no work is accepted; commands are not applied.
 class UnavailableStore final : public sync::AgentPort {
  public:
-  explicit UnavailableStore(std::string why) : why_(std::move(why)) {}
+  UnavailableStore(std::string why, std::filesystem::path databasePath)
+      : why_(std::move(why)), databasePath_(std::move(databasePath)) {}
   Result<sync::CommandOutcome> applyCommand(const sync::Command&) override { return fail(ErrorCode::kStorage, why_); }
   Result<sync::CommandOutcome> rejectCommand(const sync::RejectedCommand&) override {
     return fail(ErrorCode::kStorage, why_);
@@ -36,12 +39,25 @@ class UnavailableStore final : public sync::AgentPort {
   Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t, size_t) override { return std::vector<sync::OutboxEvent>{}; }
   Result<bool> acknowledge(int64_t) override { return false; }
   Result<sync::OutboxStats> outboxStats() override { return sync::OutboxStats{}; }
-  Result<uint64_t> nextSession() override { return ++session_; }
+  // From the high-water file beside the database: counting from 1 here
+  // would reuse sessions the OMS has seen (C-P3, C-E6).
+  // If even the file cannot be written, the wall clock in ms still grows
+  // past any counted session, and the state topic must get out.
+  Result<uint64_t> nextSession() override {
+    auto next = nextSessionFromHighWater(databasePath_);
+    if (next) return *next;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    fallback_ = std::max<uint64_t>(fallback_ + 1, static_cast<uint64_t>(ms));
+    return fallback_;
+  }
   sync::AgentHealth health() override { return {false, why_, {}}; }
 
  private:
   std::string why_;
-  uint64_t session_ = 0;
+  std::filesystem::path databasePath_;
+  uint64_t fallback_ = 0;
 };
 
 struct DeviceHealth {

@@ -102,7 +102,7 @@ struct MqttSection {
   std::chrono::milliseconds backoffMax{30000};
   std::chrono::seconds ackTimeout{30};      // C-A2
   std::chrono::seconds stateInterval{60};   // C-P2
-  size_t maxPayload = 1 << 20;              // bytes, §1
+  size_t maxPayload = 16 << 20;             // bytes, §1 (16 MiB: a 50,000-task wave)
   int inflight = 64;                        // unacked publishes in flight (C-E4)
 
   std::vector<std::string> brokerUrls() const { return urls.empty() ? std::vector<std::string>{url} : urls; }

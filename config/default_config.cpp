@@ -32,7 +32,7 @@ backoff_min_ms = 500             # reconnect delay doubles from min to max, with
 backoff_max_ms = 30000
 ack_timeout_s = 30               # resend unacknowledged events after this (C-A2)
 state_interval_s = 60            # republish the state topic at least this often (C-P2)
-max_payload_bytes = 1048576      # larger commands are rejected as invalid
+max_payload_bytes = 16777216     # 16 MiB (contract §1): a 50,000-task wave; larger commands are rejected as invalid; the broker must allow it (docs/protocol.md)
 inflight = 64                    # events published and not yet acknowledged by the broker
 
 [storage]

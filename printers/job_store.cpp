@@ -26,6 +26,34 @@ Result<JobState> parseJobState(std::string_view text) {
                   "\" (queued, sent, confirmed, failed, uncertain, cancelled, expired)");
 }
 
+std::string_view toString(FailureCause cause) {
+  switch (cause) {
+    case FailureCause::kNone: return "";
+    case FailureCause::kLabel: return "label";
+    case FailureCause::kPrinter: return "printer";
+  }
+  return "";
+}
+
+FailureCause parseFailureCause(std::string_view text) {
+  if (text == "label") return FailureCause::kLabel;
+  if (text == "printer") return FailureCause::kPrinter;
+  return FailureCause::kNone;
+}
+
+Result<std::optional<PrintJob>> JobStore::findCurrent(std::string_view key) {
+  JobFilter all;
+  all.limit = std::numeric_limits<size_t>::max() / 2;
+  auto jobs = list(all);
+  if (!jobs) return std::unexpected(jobs.error());
+  std::string reprints = std::string(key) + "/reprint-";
+  std::optional<PrintJob> newest;
+  for (auto& j : *jobs) {  // list() is in creation order
+    if (j.idempotencyKey == key || j.idempotencyKey.starts_with(reprints)) newest = std::move(j);
+  }
+  return newest;
+}
+
 Result<std::optional<PrintJob>> JobStore::findByKey(std::string_view key) {
   JobFilter all;
   all.limit = std::numeric_limits<size_t>::max() / 2;

@@ -22,6 +22,12 @@ enum class JobState { kQueued, kSent, kConfirmed, kFailed, kUncertain, kCancelle
 std::string_view toString(JobState state);
 Result<JobState> parseJobState(std::string_view text);
 
+// Whose problem a failed job is: the label could not be made (template,
+// configuration: a technician's) or the printer refused or faulted.
+enum class FailureCause { kNone, kLabel, kPrinter };
+std::string_view toString(FailureCause cause);
+FailureCause parseFailureCause(std::string_view text);
+
 struct PrintJob {
   std::string jobId;           // unique, assigned by the journal
   std::string idempotencyKey;  // from the task, e.g. "T-7/label/1"
@@ -37,6 +43,7 @@ struct PrintJob {
   JobState state = JobState::kQueued;
   std::string detail;          // reason for failed/uncertain, in plain words
   int attempts = 0;
+  FailureCause cause = FailureCause::kNone;  // set at creation for a label that cannot be made
   int64_t createdMs = 0;
   int64_t updatedMs = 0;
 };
@@ -64,6 +71,9 @@ class JobStore {
   // The job with this idempotency key, if any (so a retried request does not
   // use up an SSCC). The default scans list(); stores may index it.
   virtual Result<std::optional<PrintJob>> findByKey(std::string_view idempotencyKey);
+  // The job that stands for a label now: the newest of the job with this key
+  // and its reprints ("<key>/reprint-N"). The default scans list().
+  virtual Result<std::optional<PrintJob>> findCurrent(std::string_view idempotencyKey);
 
   // Next value of a persistent counter ("sscc"), never reused across crashes:
   // durable before it returns.

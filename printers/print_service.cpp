@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "core/crash_point.h"
 #include "printers/gs1.h"
 #include "printers/preview.h"
 
@@ -28,6 +29,9 @@ constexpr std::string_view kTestTemplate = R"(# floorlink printer test label
 ^FO60,540^BY2^BCN,120,Y,N,N^FD{{printer}}^FS
 ^XZ
 )";
+
+// How long a job resumed after a restart waits for its printer to connect.
+constexpr std::chrono::seconds kResumeWait{30};
 
 std::string utcFormat(int64_t ms, const char* format) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
@@ -67,6 +71,7 @@ PrintService::PrintService(EventLoop& loop, JobStore& store, const TemplateLibra
 PrintService::~PrintService() {
   *alive_ = false;
   loop_.cancelTimer(expiryTimer_);
+  for (auto& [id, timer] : retryTimers_) loop_.cancelTimer(timer);
 }
 
 void PrintService::addPrinter(LabelPrinter& printer) { printers_[printer.id()] = &printer; }
@@ -158,6 +163,24 @@ Result<std::vector<uint8_t>> PrintService::previewPng(const LabelRequest& reques
 }
 
 void PrintService::submit(const LabelRequest& request, JobCallback done) {
+  auto until = request.waitForPrinter ? std::chrono::steady_clock::now() + kResumeWait
+                                      : std::chrono::steady_clock::time_point{};
+  submitBy(request, std::move(done), until);
+}
+
+void PrintService::submitBy(const LabelRequest& request, JobCallback done,
+                            std::chrono::steady_clock::time_point waitUntil) {
+  if (LabelPrinter* p = printer(request.printer); p != nullptr && p->status().state == PrinterState::kOffline &&
+                                                  p->status().dotsPerMm == 0 &&
+                                                  std::chrono::steady_clock::now() < waitUntil) {
+    // Never seen since start (still connecting): its resolution is unknown, so
+    // the label cannot be made yet. Ask again shortly.
+    loop_.addTimer(std::chrono::milliseconds(250),
+                   [this, alive = alive_, request, done = std::move(done), waitUntil]() mutable {
+                     if (*alive) submitBy(request, std::move(done), waitUntil);
+                   });
+    return;
+  }
   if (request.idempotencyKey.empty()) {
     done(fail(ErrorCode::kInvalidArgument, "a label request needs an idempotency key (e.g. TASK/label/1)"));
     return;
@@ -168,9 +191,19 @@ void PrintService::submit(const LabelRequest& request, JobCallback done) {
     return;
   }
   if (*existing) {
-    logger_.info(fieldsOf(**existing), "label {} already journaled as job {} ({}): not printing again",
-                 request.idempotencyKey, (*existing)->jobId, toString((*existing)->state));
-    done(**existing);
+    const PrintJob& known = **existing;
+    // queued: journaled, never handed to a printer (the agent stopped in
+    // between): sending it now is its first and only print.
+    if (known.state == JobState::kQueued && !isWaiting(known.printer, known.jobId) &&
+        !inFlight_.contains(known.jobId)) {
+      logger_.info(fieldsOf(known), "label {} was journaled as job {} but never sent: sending it now",
+                   request.idempotencyKey, known.jobId);
+      enqueue(known.printer, Pending{known.jobId, std::move(done), std::max(waitUntil, std::chrono::steady_clock::now() + kResumeWait)});
+      return;
+    }
+    logger_.info(fieldsOf(known), "label {} already journaled as job {} ({}): not printing again",
+                 request.idempotencyKey, known.jobId, toString(known.state));
+    done(known);
     return;
   }
   PrintJob job;
@@ -187,18 +220,24 @@ void PrintService::submit(const LabelRequest& request, JobCallback done) {
   std::string problem;
   LabelPrinter* p = printer(request.printer);
   if (!p) {
-    problem = "no printer '" + request.printer + "' is configured";
+    problem = "no printer '" + request.printer + "' is configured for this station";
+    job.cause = FailureCause::kLabel;
   } else if (p->status().state == PrinterState::kOffline && p->status().dotsPerMm == 0) {
     problem = "printer '" + request.printer + "' is offline (" + p->status().reason + "); nothing was printed";
+    job.cause = FailureCause::kPrinter;
   } else {
     auto label = render(request, p->status().dotsPerMm, true);
     if (!label) {
       problem = label.error().message;
+      job.cause = FailureCause::kLabel;
     } else {
       job.zpl = label->zpl;
       job.sscc = label->sscc;
       job.verified = label->verification.ok;
-      if (!label->verification.ok) problem = "barcode verification failed: " + label->verification.reason;
+      if (!label->verification.ok) {
+        problem = "barcode verification failed: " + label->verification.reason;
+        job.cause = FailureCause::kLabel;
+      }
     }
   }
   auto stored = store_.createOrGet(job);
@@ -212,14 +251,35 @@ void PrintService::submit(const LabelRequest& request, JobCallback done) {
   }
   if (!problem.empty()) {
     logger_.warn(fieldsOf(*stored), "label job {} failed before printing: {}", stored->jobId, problem);
-    if (auto s = store_.updateState(stored->jobId, JobState::kFailed, problem, stored->attempts); !s) {
+    if (auto s = setState(stored->jobId, JobState::kFailed, problem, stored->attempts); !s) {
       done(std::unexpected(s.error()));
       return;
     }
     done(load(stored->jobId));
     return;
   }
+  announce(stored->jobId);
+  crashPoint("print:journaled");  // queued, not handed to any printer yet
   enqueue(stored->printer, Pending{stored->jobId, std::move(done)});
+}
+
+bool PrintService::isWaiting(const std::string& printerId, std::string_view jobId) const {
+  auto q = queues_.find(printerId);
+  if (q == queues_.end()) return false;
+  for (const auto& p : q->second)
+    if (p.jobId == jobId) return true;
+  return false;
+}
+
+Status PrintService::setState(std::string_view jobId, JobState state, std::string_view detail, int attempts) {
+  auto s = store_.updateState(jobId, state, detail, attempts);
+  if (s) announce(jobId);
+  return s;
+}
+
+void PrintService::announce(std::string_view jobId) {
+  if (!jobListener_) return;
+  if (auto job = load(jobId)) jobListener_(*job);
 }
 
 void PrintService::enqueue(const std::string& printerId, Pending pending) {
@@ -244,12 +304,24 @@ void PrintService::send(const std::string& printerId, Pending pending) {
   }
   LabelPrinter* p = printer(printerId);
   if (!p) {
-    (void)store_.updateState(job->jobId, JobState::kFailed, "no printer '" + printerId + "' is configured",
-                             job->attempts);
+    (void)setState(job->jobId, JobState::kFailed, "no printer '" + printerId + "' is configured", job->attempts);
     pending.done(load(job->jobId));
     return pump(printerId);
   }
+  if (p->status().state == PrinterState::kOffline && std::chrono::steady_clock::now() < pending.waitUntil) {
+    // Not connected yet (the agent just started): try again shortly, first in line.
+    queues_[printerId].push_front(std::move(pending));
+    if (!retryTimers_.contains(printerId)) {
+      retryTimers_[printerId] = loop_.addTimer(std::chrono::milliseconds(250), [this, printerId, alive = alive_] {
+        if (!*alive) return;
+        retryTimers_.erase(printerId);
+        pump(printerId);
+      });
+    }
+    return;
+  }
   printing_[printerId] = true;
+  inFlight_.insert(job->jobId);
   auto sentRecorded = std::make_shared<bool>(false);
   auto alive = alive_;
   int attempts = job->attempts + 1;
@@ -258,8 +330,9 @@ void PrintService::send(const std::string& printerId, Pending pending) {
       job->zpl,
       [this, jobId, attempts, sentRecorded]() -> Status {
         // Durable before the first byte: a crash from here on leaves `sent`, which recover() turns uncertain.
-        auto s = store_.updateState(jobId, JobState::kSent, "", attempts);
+        auto s = setState(jobId, JobState::kSent, "", attempts);
         if (s) *sentRecorded = true;
+        crashPoint("print:sent");  // sent is durable, the first byte not yet written
         return s;
       },
       [this, alive, printerId, attempts, sentRecorded, pending = std::move(pending)](const PrintResult& r) mutable {
@@ -268,7 +341,8 @@ void PrintService::send(const std::string& printerId, Pending pending) {
         if (r.outcome == PrintOutcome::kConfirmed) to = JobState::kConfirmed;
         else if (r.outcome == PrintOutcome::kUncertain) to = JobState::kUncertain;
         int att = *sentRecorded ? attempts : attempts - 1;
-        if (auto s = store_.updateState(pending.jobId, to, r.detail, att); !s)
+        if (*sentRecorded) crashPoint("print:answered");  // the printer answered, not yet recorded
+        if (auto s = setState(pending.jobId, to, r.detail, att); !s)
           logger_.error("print job {}: cannot record {}: {}", pending.jobId, toString(to), s.error().describe());
         auto finished = load(pending.jobId);
         if (finished) {
@@ -276,6 +350,7 @@ void PrintService::send(const std::string& printerId, Pending pending) {
           else logger_.warn(fieldsOf(*finished), "label job {} {}: {}", finished->jobId, toString(to), r.detail);
         }
         printing_[printerId] = false;
+        inFlight_.erase(pending.jobId);
         pending.done(finished);
         pump(printerId);
       });
@@ -296,7 +371,7 @@ Result<int> PrintService::recover() {
   if (!sent) return std::unexpected(sent.error());
   int n = 0;
   for (const auto& j : *sent) {
-    auto s = store_.updateState(j.jobId, JobState::kUncertain,
+    auto s = setState(j.jobId, JobState::kUncertain,
                                 "the agent stopped after sending this label, before the printer confirmed it; "
                                 "check whether it printed, then `floorlinkctl print reprint " + j.jobId +
                                     "` or confirm it",
@@ -324,7 +399,7 @@ Result<int> PrintService::expireOld() {
       bool waiting = false;
       for (const auto& p : queues_[j.printer]) waiting |= p.jobId == j.jobId;
       if (waiting) continue;
-      auto s = store_.updateState(j.jobId, JobState::kExpired,
+      auto s = setState(j.jobId, JobState::kExpired,
                                   fmt::format("not printed within {} h", options_.jobExpiry.count() / 3600000),
                                   j.attempts);
       if (!s) return std::unexpected(s.error());
@@ -335,6 +410,10 @@ Result<int> PrintService::expireOld() {
 }
 
 Result<std::vector<PrintJob>> PrintService::jobs(const JobFilter& filter) { return store_.list(filter); }
+
+Result<std::optional<PrintJob>> PrintService::current(std::string_view idempotencyKey) {
+  return store_.findCurrent(idempotencyKey);
+}
 
 void PrintService::reprint(std::string_view jobId, JobCallback done) {
   auto job = load(jobId);
@@ -348,8 +427,7 @@ void PrintService::reprint(std::string_view jobId, JobCallback done) {
   }
   if (job->state == JobState::kQueued || job->state == JobState::kUncertain) {
     if (job->state == JobState::kUncertain) {
-      if (auto s = store_.updateState(job->jobId, JobState::kQueued, "reprint requested by an operator",
-                                      job->attempts); !s) {
+      if (auto s = setState(job->jobId, JobState::kQueued, "reprint requested by an operator", job->attempts); !s) {
         done(std::unexpected(s.error()));
         return;
       }
@@ -392,6 +470,7 @@ void PrintService::reprint(std::string_view jobId, JobCallback done) {
     done(std::unexpected(stored.error()));
     return;
   }
+  announce(stored->jobId);
   enqueue(stored->printer, Pending{stored->jobId, std::move(done)});
 }
 
@@ -401,7 +480,7 @@ Result<PrintJob> PrintService::confirm(std::string_view jobId) {
   if (job->state != JobState::kUncertain)
     return fail(ErrorCode::kInvalidArgument, "job " + job->jobId + " is " + std::string(toString(job->state)) +
                                                  "; only an uncertain job can be confirmed");
-  if (auto s = store_.updateState(job->jobId, JobState::kConfirmed, "confirmed by an operator", job->attempts); !s)
+  if (auto s = setState(job->jobId, JobState::kConfirmed, "confirmed by an operator", job->attempts); !s)
     return std::unexpected(s.error());
   return load(jobId);
 }
@@ -415,7 +494,7 @@ Result<PrintJob> PrintService::cancel(std::string_view jobId) {
   if (job->state != JobState::kQueued)
     return fail(ErrorCode::kInvalidArgument,
                 "job " + job->jobId + " is " + std::string(toString(job->state)) + " and cannot be cancelled");
-  if (auto s = store_.updateState(job->jobId, JobState::kCancelled, "cancelled by an operator", job->attempts); !s)
+  if (auto s = setState(job->jobId, JobState::kCancelled, "cancelled by an operator", job->attempts); !s)
     return std::unexpected(s.error());
   return load(jobId);
 }
@@ -472,7 +551,7 @@ void PrintService::testPrint(std::string_view printerId, const TestLabelFacts& f
     return;
   }
   if (!problem.empty()) {
-    (void)store_.updateState(stored->jobId, JobState::kFailed, problem, 0);
+    (void)setState(stored->jobId, JobState::kFailed, problem, 0);
     done(load(stored->jobId));
     return;
   }

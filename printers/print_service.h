@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct LabelRequest {
   std::map<std::string, std::string> fields;  // the task's label.fields
   std::string sscc;            // from the task; generated when empty and the template uses {{sscc}}
   std::string tracking, carrier;
+  // Resumed after a restart: a printer not connected yet is waited for (up
+  // to 30 s) instead of failing the label at once.
+  bool waitForPrinter = false;
 };
 
 struct RenderedLabel {
@@ -67,6 +71,10 @@ class PrintService {
   PrintService(const PrintService&) = delete;
   PrintService& operator=(const PrintService&) = delete;
 
+  // Told after every change of a job's state made here (printing, confirm,
+  // reprint, cancel, recovery, expiry), so a station shows it at once.
+  void setJobListener(std::function<void(const PrintJob&)> listener) { jobListener_ = std::move(listener); }
+
   // Printers stay owned by the caller and must outlive the service.
   void addPrinter(LabelPrinter& printer);
   LabelPrinter* printer(std::string_view id) const;
@@ -78,8 +86,14 @@ class PrintService {
 
   // Renders, verifies, journals and prints. `done` gets the job in its final
   // state for this request (confirmed / failed / uncertain). A request whose
-  // idempotency key is known returns that job and prints nothing.
+  // idempotency key is known prints nothing new: a job still `queued` (no
+  // byte of it ever reached a printer, e.g. the agent stopped right after
+  // journaling it) is sent now; any other state is returned as it is.
   void submit(const LabelRequest& request, JobCallback done);
+  void submitBy(const LabelRequest& request, JobCallback done, std::chrono::steady_clock::time_point waitUntil);
+
+  // The job that stands for this label now (the key's job or its newest reprint).
+  Result<std::optional<PrintJob>> current(std::string_view idempotencyKey);
 
   // floorlinkctl print jobs
   Result<std::vector<PrintJob>> jobs(const JobFilter& filter);
@@ -105,6 +119,9 @@ class PrintService {
   struct Pending {
     std::string jobId;
     JobCallback done;
+    // A job resumed after a restart may find its printer not connected yet:
+    // it waits for it (up to kResumeWait) instead of failing at once.
+    std::chrono::steady_clock::time_point waitUntil{};
   };
   Result<LabelValues> valuesFor(const LabelRequest& request, const std::string& sscc) const;
   int dotsPerMmOf(std::string_view printerId) const;
@@ -113,6 +130,10 @@ class PrintService {
   void send(const std::string& printerId, Pending pending);
   void finish(Pending& pending, const std::string& printerId);
   Result<PrintJob> load(std::string_view jobId);
+  // Records a state change durably, then tells the job listener.
+  Status setState(std::string_view jobId, JobState state, std::string_view detail, int attempts);
+  void announce(std::string_view jobId);
+  bool isWaiting(const std::string& printerId, std::string_view jobId) const;
   LogFields fieldsOf(const PrintJob& job) const;
 
   EventLoop& loop_;
@@ -124,8 +145,11 @@ class PrintService {
   std::map<std::string, LabelPrinter*, std::less<>> printers_;
   std::map<std::string, std::deque<Pending>, std::less<>> queues_;
   std::map<std::string, bool, std::less<>> printing_;
+  std::set<std::string, std::less<>> inFlight_;  // jobs handed to a printer, not answered yet
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   EventLoop::TimerId expiryTimer_ = 0;
+  std::map<std::string, EventLoop::TimerId, std::less<>> retryTimers_;
+  std::function<void(const PrintJob&)> jobListener_;
 };
 
 }  // namespace floorlink::printers

@@ -3,6 +3,8 @@
 // declares it; agent implements it over its SQLite store. All calls happen on
 // the event-loop thread.
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,10 @@ struct OutboxStats {
   int64_t oldestUnackedMs = 0;  // age of the oldest unacknowledged event, 0 if none
   int64_t ackedThrough = 0;
   int64_t lastSeq = 0;
+  // C-E6: seq numbers a damaged or lost database could not send again,
+  // announced by store.salvaged; [gapFrom, gapTo] until that event is
+  // acknowledged, 0 and 0 otherwise ("seq_gap" in …/state).
+  int64_t gapFrom = 0, gapTo = 0;
 };
 
 // Outcome of a command, as recorded in its cmd.result event.
@@ -49,9 +55,25 @@ struct AgentHealth {
   std::vector<ComponentHealth> devices;
 };
 
+// A command being applied in bounded steps, so the loop thread serves
+// stations between them (a 50,000-task wave.assign). Destroying it before
+// the outcome leaves nothing visible: the command counts as not received.
+class CommandApplication {
+ public:
+  virtual ~CommandApplication() = default;
+  // Does one short slice of work. Returns the outcome once the command is
+  // applied and its cmd.result stored; nullopt: call again (after letting
+  // the loop run). An error ends the application (nothing was applied).
+  virtual Result<std::optional<CommandOutcome>> step() = 0;
+};
+
 class AgentPort {
  public:
   virtual ~AgentPort() = default;
+
+  // Starts applying a valid command; sync calls step() until it has the
+  // outcome. The default applies it in one step with applyCommand.
+  virtual std::unique_ptr<CommandApplication> startCommand(Command command);
 
   // Applies a valid command and stores its cmd.result in the same
   // transaction. A repeated cmd_id changes nothing and stores a new cmd.result

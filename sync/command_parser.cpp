@@ -447,6 +447,23 @@ ParsedMessage parseCommand(std::string_view payload, const ParserLimits& limits)
   }
 }
 
+Result<TaskSpec> parseTaskSpec(std::string_view taskJson) {
+  Json t = Json::parse(taskJson, nullptr, false);
+  if (t.is_discarded() || !t.is_object()) {
+    return fail(ErrorCode::kParse, "a stored task is not a JSON object");
+  }
+  Validator v(10);
+  TaskSpec spec;
+  parseTask(v, t, "", spec);
+  if (!v.ok()) {
+    auto errors = v.take();
+    return fail(ErrorCode::kParse, "stored task " + spec.taskId + " is invalid: " + errors.front().path + ": " +
+                                       errors.front().message);
+  }
+  spec.json = std::string(taskJson);
+  return spec;
+}
+
 Result<int64_t> parseAck(std::string_view payload, size_t maxPayload) {
   if (payload.size() > maxPayload) return fail(ErrorCode::kProtocol, "ack larger than the payload limit");
   if (nestingDepth(payload, 8) > 8) return fail(ErrorCode::kProtocol, "ack nested too deeply");

@@ -12,7 +12,7 @@
 namespace floorlink::sync {
 
 struct ParserLimits {
-  size_t maxPayload = 1 << 20;  // bytes; larger is "too_large" (§1)
+  size_t maxPayload = 16 << 20;  // bytes; larger is "too_large" (§1, default 16 MiB)
   size_t maxTasks = 50'000;     // tasks per wave.assign (§4)
   size_t maxErrors = 100;       // errors listed in one cmd.result; the rest are summarised
   int maxDepth = 32;            // JSON nesting; deeper is "too_deep"
@@ -22,6 +22,10 @@ struct ParserLimits {
 // (cmd_id readable, validation failed: every problem with its field path) or
 // an InvalidMessage (no readable cmd_id, C-C4). Never throws.
 ParsedMessage parseCommand(std::string_view payload, const ParserLimits& limits = {});
+
+// One task object as stored from an accepted wave.assign (the same rules as
+// inside the wave), so workflows decode a task's fields once, typed.
+Result<TaskSpec> parseTaskSpec(std::string_view taskJson);
 
 // {"v":1,"acked_through":N} from …/ack (C-A1). Anything else is an error.
 Result<int64_t> parseAck(std::string_view payload, size_t maxPayload = 1 << 20);

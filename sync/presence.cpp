@@ -24,6 +24,8 @@ std::string encodeOnline(uint64_t session, std::string_view agentVersion, int64_
   j["oldest_unacked_ms"] = outbox.oldestUnackedMs;
   j["acked_through"] = outbox.ackedThrough;
   j["last_seq"] = outbox.lastSeq;
+  // C-E6: the announced gap, until its store.salvaged event is acknowledged.
+  if (outbox.gapFrom > 0) j["seq_gap"] = {outbox.gapFrom, outbox.gapTo};
   // C-E5: a full disk stops new work, and the OMS hears it here.
   j["accepting_work"] = health.acceptingWork;
   if (!health.detail.empty()) j["detail"] = health.detail;

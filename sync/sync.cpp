@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "sync/command_parser.h"
+#include "sync/command_worker.h"
 #include "sync/mqtt_client.h"
 #include "sync/presence.h"
 
@@ -74,6 +75,7 @@ class MqttSync final : public Sync {
     startedAtMs_ = options_.startedAtMs ? options_.startedAtMs : clock_->nowMs();
     limits_.maxPayload = mqtt_.maxPayload;
     window_ = static_cast<size_t>(std::max(1, mqtt_.inflight));
+    worker_ = std::make_unique<CommandWorker>(loop_, limits_);
   }
 
   const std::string& url() const { return urls_[urlIndex_]; }
@@ -81,6 +83,8 @@ class MqttSync final : public Sync {
 
   ~MqttSync() override {
     stop();
+    worker_.reset();  // joined; nothing it parsed reaches us later
+    current_.reset();
     *alive_ = false;
   }
 
@@ -107,6 +111,9 @@ class MqttSync final : public Sync {
     if (ackTimer_) loop_.cancelTimer(*ackTimer_);
     ackTimer_.reset();
     if (!pendingAcks_.empty()) applyPendingAcks();  // keep what the OMS told us
+    // A wave half staged stays invisible and unanswered: the OMS sends it again.
+    current_.reset();
+    parsedQueue_.clear();
     if (client_ && phase_ == Phase::kConnected) {
       // C-P4: say goodbye ourselves; a DISCONNECT then discards the will.
       auto s = client_->publishAndWait(stateTopic_, encodeOffline(session_), kQos, true,
@@ -398,25 +405,71 @@ class MqttSync final : public Sync {
     }
   }
 
+  // Parsing happens on the worker thread; the typed results come back in
+  // arrival order and are applied one command at a time.
   void onCommand(const std::string& payload) {
-    ParsedMessage parsed = parseCommand(payload, limits_);
-    if (auto* cmd = std::get_if<Command>(&parsed)) {
-      auto r = port_.applyCommand(*cmd);
-      if (!r) {
-        setError("cannot store command " + cmd->cmdId + ": " + r.error().describe());
-        log_.error("{}; it was not applied and the OMS should send it again", lastError_);
-        return;
+    size_t size = payload.size();
+    worker_->submit(payload, [this, size](ParsedMessage parsed) {
+      parsedQueue_.push_back({std::move(parsed), size});
+      applyParsed();
+    });
+  }
+
+  void applyParsed() {
+    while (!current_ && !parsedQueue_.empty()) {
+      auto [parsed, size] = std::move(parsedQueue_.front());
+      parsedQueue_.pop_front();
+      if (auto* cmd = std::get_if<Command>(&parsed)) {
+        currentId_ = cmd->cmdId;
+        currentType_ = cmd->type;
+        currentResync_ = std::holds_alternative<Resync>(cmd->body);
+        current_ = port_.startCommand(std::move(*cmd));
+        stepCommand();
+      } else {
+        applyUnappliable(parsed, size);
+        pump();
       }
+    }
+  }
+
+  // One slice of the current command; the loop runs (scans, acks, timers)
+  // before the next one.
+  void stepCommand() {
+    auto r = current_->step();
+    if (r && !r->has_value()) {
+      loop_.post([this, alive = alive_] {
+        if (*alive && current_) stepCommand();
+      });
+      return;
+    }
+    current_.reset();
+    if (!r) {
+      setError("cannot store command " + currentId_ + ": " + r.error().describe());
+      log_.error("{}; it was not applied and the OMS should send it again", lastError_);
+    } else {
+      const CommandOutcome& outcome = **r;
       ++counters_.commandsReceived;
-      log_.info("command {} ({}) {}{}", cmd->cmdId, cmd->type, r->status, r->duplicate ? " (duplicate)" : "");
-      if (std::holds_alternative<Resync>(cmd->body) && !r->duplicate) {
+      log_.info("command {} ({}) {}{}", currentId_, currentType_, outcome.status,
+                outcome.duplicate ? " (duplicate)" : "");
+      if (currentResync_ && !outcome.duplicate) {
         // C-C5: state, then every event after acked_through, in order.
         publishState();
         auto stats = port_.outboxStats();
         if (stats) ackedThrough_ = stats->ackedThrough;
         restartDeliveryFrom(ackedThrough_);
       }
-    } else if (auto* rej = std::get_if<RejectedCommand>(&parsed)) {
+      pump();
+    }
+    // The next command waits for this loop pass to end.
+    if (!parsedQueue_.empty()) {
+      loop_.post([this, alive = alive_] {
+        if (*alive) applyParsed();
+      });
+    }
+  }
+
+  void applyUnappliable(ParsedMessage& parsed, size_t size) {
+    if (auto* rej = std::get_if<RejectedCommand>(&parsed)) {
       auto r = port_.rejectCommand(*rej);
       if (!r) {
         setError("cannot store the rejection of command " + rej->cmdId + ": " + r.error().describe());
@@ -437,9 +490,8 @@ class MqttSync final : public Sync {
         return;
       }
       ++counters_.invalidMessages;
-      log_.warn("invalid message on {} ({} bytes): {}", cmdTopic_, payload.size(), inv.reason);
+      log_.warn("invalid message on {} ({} bytes): {}", cmdTopic_, size, inv.reason);
     }
-    pump();
   }
 
   void onAck(const std::string& payload) {
@@ -669,6 +721,11 @@ class MqttSync final : public Sync {
   std::optional<SteadyTime> waitingSince_;
   std::vector<int64_t> pendingAcks_;
   std::optional<EventLoop::TimerId> ackTimer_;
+  std::unique_ptr<CommandWorker> worker_;
+  std::deque<std::pair<ParsedMessage, size_t>> parsedQueue_;  // parsed, not applied yet
+  std::unique_ptr<CommandApplication> current_;               // being applied in steps
+  std::string currentId_, currentType_;
+  bool currentResync_ = false;
   SteadyTime lastAckApplied_{};
   SteadyTime lastStateAt_{};
   bool healthPostPending_ = false;

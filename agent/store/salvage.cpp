@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "agent/store/high_water.h"
 #include "agent/store/schema.h"
 #include "agent/store/sqlite_util.h"
 
@@ -206,6 +207,10 @@ std::string SalvageReport::describe() const {
     out << "\n";
   }
   out << "  events: seq continues after " << lastSeq << ", acknowledged through " << ackedThrough << "\n";
+  if (skippedFrom > 0) {
+    out << "  seq " << skippedFrom << "-" << skippedTo
+        << " skipped (above the counters found, below the high-water mark): announced as a gap\n";
+  }
   if (missingSeqCount > 0) {
     out << "  LOST unacknowledged events: " << missingSeqCount << " (seq";
     for (size_t i = 0; i < missingSeqs.size() && i < 50; ++i) out << " " << missingSeqs[i];
@@ -303,21 +308,48 @@ Result<SalvageReport> salvageDatabase(const std::filesystem::path& source,
       if (table == "meta") metaComplete = report.tables.back().unreadable.empty();
     }
 
-    // Counters: seq must continue after every seq ever used.
+    // Counters: seq must continue after every seq ever used, which the
+    // high-water file beside the database knows even when the counters row
+    // is lost (C-E6).
+    int64_t lastMissing = 0;
+    std::optional<HighWaterMarks> marks;
+    if (auto read = readHighWater(highWaterPath(destination))) {
+      marks = *read;
+    } else {
+      report.problems.push_back(read.error().message);
+    }
     int64_t lastSeq = metaOf(dst, "last_seq");
     int64_t maxSeq = dst.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
     if (maxSeq > lastSeq) {
-      if (!metaComplete) {
-        report.problems.push_back("the last seq counter was unreadable; seq continues after the "
-                                  "highest event found (" + std::to_string(maxSeq) +
+      if (!metaComplete && !marks) {
+        report.problems.push_back("the last seq counter was unreadable and there is no high-water file; seq "
+                                  "continues after the highest event found (" + std::to_string(maxSeq) +
                                   "); events after it, if any existed, may be reused numbers");
       }
       lastSeq = maxSeq;
       setMeta(dst, "last_seq", lastSeq);
     }
+    if (!metaComplete && marks) {
+      // The counters may be older than what was used: go on above the marks.
+      if (marks->seqCeiling > lastSeq) {
+        report.skippedTo = marks->seqCeiling;
+        report.problems.push_back("the counters were unreadable; seq continues after the high-water mark " +
+                                  std::to_string(marks->seqCeiling) + " (numbers " + std::to_string(lastSeq + 1) +
+                                  "-" + std::to_string(marks->seqCeiling) +
+                                  " may have been used and are announced to the OMS as a gap)");
+        report.skippedFrom = lastSeq + 1;
+        lastSeq = marks->seqCeiling;
+        setMeta(dst, "last_seq", lastSeq);
+      }
+      if (metaOf(dst, "acked_through") < marks->ackedThrough) setMeta(dst, "acked_through", marks->ackedThrough);
+    }
     if (!metaComplete) {
       int64_t session = metaOf(dst, "session");
-      if (session < clock.nowMs()) {
+      if (marks && marks->session > session) {
+        setMeta(dst, "session", marks->session);
+        report.problems.push_back("the session counter was unreadable; it continues after the high-water mark " +
+                                  std::to_string(marks->session));
+      } else if (!marks && session < clock.nowMs()) {
         setMeta(dst, "session", clock.nowMs());
         report.problems.push_back("the session counter may have been lost; it now continues from "
                                   "the current time in ms so it still grows");
@@ -326,12 +358,14 @@ Result<SalvageReport> salvageDatabase(const std::filesystem::path& source,
     report.lastSeq = lastSeq;
     report.ackedThrough = metaOf(dst, "acked_through");
     {
+      lastMissing = 0;
       SQLite::Statement s(dst, "SELECT seq FROM events WHERE seq > ? ORDER BY seq");
       s.bind(1, static_cast<int64_t>(report.ackedThrough));
       int64_t expect = report.ackedThrough + 1;
       auto missing = [&](int64_t from, int64_t to) {
         for (int64_t q = from; q < to; ++q) {
           ++report.missingSeqCount;
+          lastMissing = q;
           if (report.missingSeqs.size() < 1000) report.missingSeqs.push_back(q);
         }
       };
@@ -340,7 +374,21 @@ Result<SalvageReport> salvageDatabase(const std::filesystem::path& source,
         missing(expect, seq);
         expect = seq + 1;
       }
-      missing(expect, lastSeq + 1);
+      missing(expect, (report.skippedFrom > 0 ? report.skippedFrom : lastSeq + 1));
+    }
+    // The agent announces what cannot be sent again with one store.salvaged
+    // event when it next opens the database (C-E6).
+    {
+      int64_t from = report.missingSeqs.empty() ? 0 : report.missingSeqs.front();
+      int64_t to = report.missingSeqCount > 0 ? lastMissing : 0;
+      if (report.skippedFrom > 0) {
+        from = from > 0 ? from : report.skippedFrom;
+        to = report.skippedTo;
+      }
+      if (from > 0) {
+        setMeta(dst, "pending_gap_from", from);
+        setMeta(dst, "pending_gap_to", to);
+      }
     }
     // Tasks whose wave row was lost get a placeholder wave so they stay usable.
     {

@@ -32,6 +32,9 @@ struct SalvageReport {
   // OMS will never receive them. At most 1000 listed; the count is exact.
   std::vector<int64_t> missingSeqs;
   int64_t missingSeqCount = 0;
+  // The counters were unreadable and seq continues above the high-water mark
+  // (C-E6): numbers skippedFrom..skippedTo may have been used; 0 when not.
+  int64_t skippedFrom = 0, skippedTo = 0;
   std::vector<std::string> problems;  // everything else worth telling
 
   bool complete() const;  // nothing was lost

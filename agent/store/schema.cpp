@@ -131,7 +131,8 @@ ALTER TABLE events DROP COLUMN acked_ms;
 // v5: where each station stands in its workflow (committed with the step's
 // task change and event, so a restart resumes there and re-runs nothing),
 // and the codes pack and ship stations look tasks up by, indexed instead of
-// a scan of every pending task.
+// a scan of every pending task; why a job failed before reaching the printer
+// (so the operator is told to call a technician, not to fix the printer).
 constexpr std::string_view kV5 = R"sql(
 CREATE TABLE station_positions (
   station TEXT PRIMARY KEY,
@@ -148,6 +149,34 @@ UPDATE tasks SET sscc = coalesce(json_extract(spec_json, '$.sscc'), ''),
 CREATE INDEX tasks_pack_order ON tasks (order_id) WHERE kind = 'pack' AND state = 'pending';
 CREATE INDEX tasks_ship_sscc ON tasks (sscc) WHERE kind = 'ship' AND state = 'pending';
 CREATE INDEX tasks_ship_tracking ON tasks (tracking) WHERE kind = 'ship' AND state = 'pending';
+ALTER TABLE print_jobs ADD COLUMN cause TEXT NOT NULL DEFAULT '';
+)sql";
+
+// v6: a big wave.assign is written in slices into wave_stage (no index, so
+// each slice is short) and moved into tasks in one final transaction, so
+// the loop serves stations between slices and the wave stays all or nothing
+// (C-C2). meta 'epoch' names this database in the high-water file
+// (agent/store/high_water.h); the gap rows say which seq numbers a damaged
+// or lost database could not send again (C-E6, store.salvaged).
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE wave_stage (
+  id INTEGER PRIMARY KEY,
+  cmd_id TEXT NOT NULL,
+  ord INTEGER NOT NULL,
+  task_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  station TEXT NOT NULL,
+  sequence INTEGER,
+  seq_key INTEGER NOT NULL,
+  bin TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  qty INTEGER NOT NULL,
+  spec_json TEXT NOT NULL,
+  sscc TEXT NOT NULL,
+  tracking TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('epoch', abs(random() % 9007199254740991) + 1);
 )sql";
 
 constexpr std::array kMigrations{
@@ -156,6 +185,7 @@ constexpr std::array kMigrations{
     Migration{3, "acknowledgement times for event retention", kV3},
     Migration{4, "acknowledgement times per ack, not per event", kV4},
     Migration{5, "station positions and indexed pack/ship lookups", kV5},
+    Migration{6, "staged wave ingest and the database epoch for high-water marks", kV6},
 };
 
 }  // namespace

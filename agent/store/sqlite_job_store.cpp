@@ -41,7 +41,7 @@ bool isFinalJob(JobState s) {
 
 constexpr const char* kJobColumns =
     "job_id, idempotency_key, printer, template, task_id, station, wave_id, zpl, sscc, tracking, "
-    "verified, state, detail, attempts, created_ms, updated_ms";
+    "verified, state, detail, attempts, created_ms, updated_ms, cause";
 
 PrintJob readJob(SQLite::Statement& s) {
   PrintJob j;
@@ -62,6 +62,7 @@ PrintJob readJob(SQLite::Statement& s) {
   j.attempts = s.getColumn(13).getInt();
   j.createdMs = s.getColumn(14).getInt64();
   j.updatedMs = s.getColumn(15).getInt64();
+  j.cause = printers::parseFailureCause(s.getColumn(16).getString());
   return j;
 }
 
@@ -160,8 +161,8 @@ Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
     stored.createdMs = stored.updatedMs = d.clock.nowMs();
     SQLite::Statement& s = d.cached(
         "INSERT INTO print_jobs (job_id, idempotency_key, printer, template, task_id, station, "
-        "wave_id, zpl, sscc, tracking, verified, state, detail, attempts, created_ms, updated_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "wave_id, zpl, sscc, tracking, verified, state, detail, attempts, created_ms, updated_ms, "
+        "cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, stored.jobId);
     s.bind(2, stored.idempotencyKey);
     s.bind(3, stored.printer);
@@ -178,6 +179,7 @@ Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
     s.bind(14, stored.attempts);
     s.bind(15, static_cast<int64_t>(stored.createdMs));
     s.bind(16, static_cast<int64_t>(stored.updatedMs));
+    s.bind(17, std::string(printers::toString(stored.cause)));
     s.exec();
     return stored;
   });
@@ -236,6 +238,35 @@ Result<std::optional<PrintJob>> SqliteJobStore::find(std::string_view jobId) {
     return selectJob(d, "job_id", jobId);
   } catch (const SQLite::Exception& e) {
     return std::unexpected(d.fromException(e, "reading print job " + std::string(jobId)));
+  }
+}
+
+Result<std::optional<PrintJob>> SqliteJobStore::findByKey(std::string_view key) {
+  TaskStore::Impl& d = store_.impl();
+  try {
+    return selectJob(d, "idempotency_key", key);
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading print job " + std::string(key)));
+  }
+}
+
+Result<std::optional<PrintJob>> SqliteJobStore::findCurrent(std::string_view key) {
+  TaskStore::Impl& d = store_.impl();
+  try {
+    // Reprints are "<key>/reprint-N": a range of the unique index ('.' sorts
+    // right after '-'); the newest by creation wins.
+    static const std::string sql = std::string("SELECT ") + kJobColumns +
+                                   " FROM print_jobs WHERE idempotency_key = ? OR (idempotency_key >= ? AND "
+                                   "idempotency_key < ?) ORDER BY created_ms DESC, rowid DESC LIMIT 1";
+    SQLite::Statement& s = d.cached(sql.c_str());
+    ResetOnExit reset{s};
+    s.bind(1, std::string(key));
+    s.bind(2, std::string(key) + "/reprint-");
+    s.bind(3, std::string(key) + "/reprint.");
+    if (!s.executeStep()) return std::optional<PrintJob>();
+    return std::optional<PrintJob>(readJob(s));
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading print job " + std::string(key)));
   }
 }
 

@@ -21,6 +21,9 @@ class SqliteJobStore final : public printers::JobStore {
   Status updateState(std::string_view jobId, printers::JobState state, std::string_view detail,
                      int attempts) override;
   Result<std::optional<printers::PrintJob>> find(std::string_view jobId) override;
+  // By the unique index on idempotency_key, not a scan of the journal.
+  Result<std::optional<printers::PrintJob>> findByKey(std::string_view idempotencyKey) override;
+  Result<std::optional<printers::PrintJob>> findCurrent(std::string_view idempotencyKey) override;
   Result<std::vector<printers::PrintJob>> list(const printers::JobFilter& filter) override;
   Result<int64_t> nextSerial(std::string_view counter) override;
   // Jobs in the journal by state name (metrics).

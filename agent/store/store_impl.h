@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/store/high_water.h"
 #include "agent/store/sqlite_util.h"
+#include "agent/store/wal_checkpointer.h"
 #include "agent/store/task_store.h"
 
 namespace floorlink::agent {
@@ -25,10 +27,23 @@ struct TaskStore::Impl {
   const Clock& clock;
   Logger log;
   std::unique_ptr<SQLite::Database> db;
+  std::unique_ptr<WalCheckpointer> checkpointer;  // declared after db: stopped first
   int schemaVersion = 0;
 
   bool diskFull = false;
   std::string diskFullDetail;
+  std::function<void()> healthListener;  // acceptingWork changed
+  int activeIngests = 0;                  // WaveIngest objects alive (staged waves)
+
+  // High-water marks (C-E6): what floorlink.hw holds now.
+  std::filesystem::path hwPath;
+  HighWaterMarks hw;
+  // The announced seq gap, while its store.salvaged event (gapEventSeq) is
+  // not acknowledged; 0 when none.
+  int64_t gapFrom = 0, gapTo = 0, gapEventSeq = 0;
+  // Raises the seq ceiling in the file (fsynced) before a commit may store
+  // seq numbers up to `lastSeq` (called by commitTxn).
+  Status reserveSeq(int64_t lastSeq);
   std::function<void(const CommitNotice&)> listener;
   std::function<std::vector<sync::ComponentHealth>()> deviceHealth;
 

@@ -54,10 +54,12 @@ SQLite::Statement& TaskStore::Impl::cached(const char* sql) {
 Error TaskStore::Impl::fromException(const SQLite::Exception& e, std::string_view what) {
   Error error = detail::translate(e, what, options.path);
   if (error.code == ErrorCode::kDiskFull) {
-    if (!diskFull) log.error("{}", error.message);
+    bool changed = !diskFull;
+    if (changed) log.error("{}", error.message);
     diskFull = true;
     diskFullDetail = "disk full: the database " + options.path.string() +
                      " cannot grow; free disk space (new work is refused meanwhile)";
+    if (changed && healthListener) healthListener();  // C-E5: say so at once
   } else if (error.code == ErrorCode::kCorrupt) {
     log.error("{}", error.message);
   }
@@ -69,6 +71,7 @@ void TaskStore::Impl::noteSuccess() {
     log.warn("database {} accepts writes again; accepting new work", options.path.string());
     diskFull = false;
     diskFullDetail.clear();
+    if (healthListener) healthListener();
   }
 }
 
@@ -109,7 +112,14 @@ Result<CommitResult> TaskStore::Impl::commitTxn() {
   if (!txnOpen) return fail(ErrorCode::kInternal, "commit without an open transaction");
   CommitResult result;
   try {
-    if (txnFirstSeq != 0) setMetaValue("last_seq", txnLastSeq);
+    if (txnFirstSeq != 0) {
+      setMetaValue("last_seq", txnLastSeq);
+      // C-E6: the file knows a seq before the database may use it.
+      if (auto reserved = reserveSeq(txnLastSeq); !reserved) {
+        rollbackTxn();
+        return std::unexpected(reserved.error());
+      }
+    }
     db->exec("COMMIT");
     result.firstSeq = txnFirstSeq;
     result.lastSeq = txnFirstSeq != 0 ? txnLastSeq : 0;
@@ -124,6 +134,7 @@ Result<CommitResult> TaskStore::Impl::commitTxn() {
   txnLastSeq = -1;
   txnFirstSeq = 0;
   noteSuccess();
+  if (checkpointer) checkpointer->poke();
   notify(result, std::move(changes));
   return result;
 }
@@ -202,6 +213,14 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
                 "task " + task.taskId + " cannot go from " + std::string(toString(task.state)) +
                     " to " + std::string(toString(to)));
   }
+  if (to == TaskState::kActive && !update.claimedBy.empty()) {
+    if (task.state == TaskState::kActive && task.claimedBy != update.claimedBy) {
+      return fail(ErrorCode::kBusy, "task " + task.taskId + " is being worked on at station " + task.claimedBy);
+    }
+    if (task.state == TaskState::kPending && !task.station.empty() && task.station != update.claimedBy) {
+      return fail(ErrorCode::kBusy, "task " + task.taskId + " is assigned to station " + task.station);
+    }
+  }
   TaskState from = task.state;
   int64_t now = clock.nowMs();
   task.state = to;
@@ -276,6 +295,26 @@ Result<Task> StoreTransaction::setTaskState(std::string_view taskId, TaskState t
                                             const TaskUpdate& update) {
   if (auto u = usable(state_); !u) return std::unexpected(u.error());
   return state_->impl->setTaskStateInTxn(taskId, to, update);
+}
+
+Status StoreTransaction::savePosition(const StationPosition& position) {
+  if (auto u = usable(state_); !u) return u;
+  TaskStore::Impl& d = *state_->impl;
+  try {
+    SQLite::Statement& s = d.cached(
+        "INSERT INTO station_positions (station, task_id, step, data_json, updated_ms) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (station) DO UPDATE SET task_id = excluded.task_id, step = excluded.step, "
+        "data_json = excluded.data_json, updated_ms = excluded.updated_ms");
+    s.bind(1, position.station);
+    s.bind(2, position.taskId);
+    s.bind(3, position.step);
+    s.bind(4, position.dataJson);
+    s.bind(5, static_cast<int64_t>(d.clock.nowMs()));
+    s.exec();
+    return ok();
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "recording the position of station " + position.station));
+  }
 }
 
 Result<int64_t> StoreTransaction::appendEvent(const sync::EventDraft& draft) {

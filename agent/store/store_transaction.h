@@ -26,8 +26,13 @@ class StoreTransaction {
   Result<Task> task(std::string_view taskId);
   // Moves a task to `to` when that is a legal transition (kInvalidArgument
   // otherwise, kNotFound for an unknown task). A task may stay in its state
-  // (e.g. active -> active to record progress).
+  // (e.g. active -> active to record progress). With `update.claimedBy` a
+  // move to active is a claim: kBusy when another station holds the task or
+  // it is assigned to another station (one station per task).
   Result<Task> setTaskState(std::string_view taskId, TaskState to, const TaskUpdate& update = {});
+  // Records where a station stands; commits with the step's task change and
+  // event, so a restart resumes exactly there.
+  Status savePosition(const StationPosition& position);
   // Encodes the event with the next seq (stored bytes are final, C-E3).
   Result<int64_t> appendEvent(const sync::EventDraft& draft);
   // Durable when it returns (synchronous=FULL). After a failed commit the

@@ -72,6 +72,16 @@ struct TaskUpdate {
   std::string reason;      // set when non-empty
 };
 
+// Where a station stands in its workflow, as last committed with a step.
+// The workflow owns the meaning of `step` and `dataJson`.
+struct StationPosition {
+  std::string station;
+  std::string taskId;  // empty: no task at the station
+  std::string step;
+  std::string dataJson = "{}";
+  int64_t updatedMs = 0;
+};
+
 enum class WaveState { kOpen, kCancelled };
 std::string_view toString(WaveState state);
 

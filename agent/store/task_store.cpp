@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <unordered_set>
@@ -122,34 +123,50 @@ constexpr const char* kInsertTask =
     "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking) "
     "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+// The columns of a task row derived from its spec (pointers into the spec).
+struct TaskRow {
+  const std::string* bin;
+  const std::string* sku;
+  const std::string* sscc;
+  const std::string* tracking;
+  int64_t qty = 0;
+  std::optional<int64_t> sequence;
+};
+
+TaskRow taskRow(const sync::TaskSpec& t) {
+  static const std::string kEmpty;
+  TaskRow r{&kEmpty, &kEmpty, &kEmpty, &kEmpty, 0, std::nullopt};
+  switch (t.kind) {
+    case sync::TaskKind::kPick:
+      r.bin = &t.pick.bin;
+      r.sku = &t.pick.sku;
+      r.qty = t.pick.qty;
+      r.sequence = t.pick.sequence;
+      break;
+    case sync::TaskKind::kPack:
+      for (const auto& line : t.pack.lines) r.qty += line.qty;
+      if (t.pack.lines.size() == 1) r.sku = &t.pack.lines.front().sku;
+      break;
+    case sync::TaskKind::kShip:
+      r.bin = &t.ship.door;
+      r.sscc = &t.ship.sscc;
+      r.tracking = &t.ship.tracking;
+      break;
+  }
+  return r;
+}
+
 // `s` is the prepared kInsertTask, fetched once per wave (hot loop).
 void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string& waveId,
                 int64_t revision, int64_t priority, int64_t now) {
   s.reset();
-  static const std::string kEmpty;
-  const std::string* bin = &kEmpty;
-  const std::string* sku = &kEmpty;
-  const std::string* sscc = &kEmpty;
-  const std::string* tracking = &kEmpty;
-  int64_t qty = 0;
-  std::optional<int64_t> sequence;
-  switch (t.kind) {
-    case sync::TaskKind::kPick:
-      bin = &t.pick.bin;
-      sku = &t.pick.sku;
-      qty = t.pick.qty;
-      sequence = t.pick.sequence;
-      break;
-    case sync::TaskKind::kPack:
-      for (const auto& line : t.pack.lines) qty += line.qty;
-      if (t.pack.lines.size() == 1) sku = &t.pack.lines.front().sku;
-      break;
-    case sync::TaskKind::kShip:
-      bin = &t.ship.door;
-      sscc = &t.ship.sscc;
-      tracking = &t.ship.tracking;
-      break;
-  }
+  TaskRow row = taskRow(t);
+  const std::string* bin = row.bin;
+  const std::string* sku = row.sku;
+  const std::string* sscc = row.sscc;
+  const std::string* tracking = row.tracking;
+  int64_t qty = row.qty;
+  std::optional<int64_t> sequence = row.sequence;
   // The spec outlives exec(), so its strings are bound without copies.
   s.bindNoCopy(1, t.taskId);
   s.bindNoCopy(2, waveId);
@@ -177,8 +194,52 @@ void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string
 
 // wave.assign (C-C2, C-C3). Returns the answer; task rows are written only
 // when it is accepted.
+// Moves the staged rows of cmdId into tasks in one statement (the final
+// step of a sliced ingest); with `revision`, tasks the wave kept are skipped.
+// A task id taken by another wave rejects the whole wave.
+void insertStaged(TaskStore::Impl& d, const std::string& cmdId, const sync::WaveAssign& wave, int64_t priority,
+                  int64_t now, bool revision) {
+  static const std::string base =
+      "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, sequence, "
+      "seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking) "
+      "SELECT task_id, ?1, ?2, kind, order_id, station, 'pending', ?3, sequence, seq_key, bin, sku, qty, "
+      "spec_json, ?4, ?4, sscc, tracking FROM wave_stage s WHERE cmd_id = ?5";
+  static const std::string plain = base + " ORDER BY id";
+  static const std::string keeping =
+      base + " AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.task_id = s.task_id AND k.wave_id = ?1) ORDER BY id";
+  SQLite::Statement& s = d.cached(revision ? keeping.c_str() : plain.c_str());
+  s.bind(1, wave.waveId);
+  s.bind(2, static_cast<int64_t>(wave.revision));
+  s.bind(3, static_cast<int64_t>(priority));
+  s.bind(4, static_cast<int64_t>(now));
+  s.bind(5, cmdId);
+  try {
+    s.exec();
+  } catch (const SQLite::Exception& e) {
+    if (!detail::isConstraint(e)) throw;
+    SQLite::Statement& q = d.cached(
+        "SELECT s.ord, s.task_id, t.wave_id FROM wave_stage s JOIN tasks t ON t.task_id = s.task_id "
+        "WHERE s.cmd_id = ? AND t.wave_id <> ? ORDER BY s.ord LIMIT 1");
+    ResetOnExit reset{q};
+    q.bind(1, cmdId);
+    q.bind(2, wave.waveId);
+    Answer answer;
+    answer.waveId = wave.waveId;
+    answer.status = "rejected";
+    if (q.executeStep()) {
+      answer.errors = oneError("tasks[" + std::to_string(q.getColumn(0).getInt64()) + "].task_id",
+                               "duplicate_task_id",
+                               "task_id " + q.getColumn(1).getString() + " already belongs to wave " +
+                                   q.getColumn(2).getString());
+    } else {
+      answer.errors = oneError("tasks", "duplicate_task_id", std::string("the wave could not be stored: ") + e.what());
+    }
+    throw WaveRejected{std::move(answer)};
+  }
+}
+
 Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
-                       const sync::WaveAssign& wave, bool& duplicate) {
+                       const sync::WaveAssign& wave, bool& duplicate, bool staged) {
   Answer answer;
   answer.waveId = wave.waveId;
   int64_t now = d.clock.nowMs();
@@ -273,6 +334,21 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
       ins.bind(6, static_cast<int64_t>(now));
       ins.bind(7, static_cast<int64_t>(now));
       ins.exec();
+    }
+    if (staged) {
+      insertStaged(d, command.cmdId, wave, priority, now, currentRevision.has_value());
+      if (d.activeIngests == 1) {
+        // Only this wave is staged: SQLite drops a whole table's pages
+        // without visiting rows, much cheaper than deleting 50,000 of them.
+        d.db->exec("DELETE FROM wave_stage");
+      } else {
+        SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+        clear.bind(1, command.cmdId);
+        clear.exec();
+      }
+      answer.status = "accepted";
+      answer.kept = std::move(kept);
+      return answer;
     }
     SQLite::Statement& insert = d.cached(kInsertTask);
     for (size_t i = 0; i < wave.tasks.size(); ++i) {
@@ -431,6 +507,151 @@ Result<sync::CommandOutcome> recordRejectedWave(TaskStore::Impl& d, const sync::
 }  // namespace
 
 // ---------------------------------------------------------------------------
+// High-water marks (C-E6)
+
+Status TaskStore::Impl::reserveSeq(int64_t lastSeq) {
+  if (lastSeq <= hw.seqCeiling) return ok();
+  HighWaterMarks next = hw;
+  next.seqCeiling = lastSeq + kSeqBlock;
+  next.ackedThrough = std::max(next.ackedThrough, metaValue("acked_through"));
+  if (auto written = writeHighWater(hwPath, next); !written) {
+    Error error = written.error();
+    error.message += "; the transaction was not stored (a seq must be known outside the database before it is used)";
+    if (error.code == ErrorCode::kDiskFull && !diskFull) {
+      diskFull = true;
+      diskFullDetail = "disk full: " + hwPath.string() + " cannot be written; free disk space (new work is refused meanwhile)";
+      log.error("{}", error.message);
+      if (healthListener) healthListener();
+    }
+    return std::unexpected(error);
+  }
+  hw = next;
+  return ok();
+}
+
+namespace {
+
+// At open: compares the database with the high-water file. The database is
+// the continuation of the marks when it carries their epoch and intact
+// counters; otherwise (a new file where one was lost, a copy restored or
+// salvaged without its counters, a lost counters row) seq and session go on
+// above the marks and the numbers in between are announced as a gap with
+// one store.salvaged event (C-E6). Also announces a gap salvage left.
+Status reconcileHighWater(TaskStore::Impl& d) {
+  d.hwPath = highWaterPath(d.options.path);
+  std::optional<HighWaterMarks> file;
+  if (auto read = readHighWater(d.hwPath)) {
+    file = *read;
+  } else {
+    d.log.error("{}; rebuilding it from the database", read.error().message);
+  }
+  SQLite::Database& db = *d.db;
+  std::map<std::string, int64_t, std::less<>> meta;
+  {
+    SQLite::Statement s(db, "SELECT key, value FROM meta");
+    while (s.executeStep()) meta[s.getColumn(0).getString()] = s.getColumn(1).getInt64();
+  }
+  auto value = [&](std::string_view key) -> int64_t {
+    auto it = meta.find(key);
+    return it == meta.end() ? 0 : it->second;
+  };
+  const int64_t maxEvent = db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  const int64_t lastSeq = value("last_seq"), acked = value("acked_through");
+  int64_t epoch = value("epoch");
+  const bool intact = meta.contains("last_seq") && meta.contains("session") && meta.contains("acked_through") &&
+                      epoch != 0 && lastSeq >= maxEvent && lastSeq >= acked;
+  const int64_t dbLast = std::max({lastSeq, maxEvent, acked});
+  if (epoch == 0) epoch = db.execAndGet("SELECT abs(random() % 9007199254740991) + 1").getInt64();
+  d.gapFrom = value("gap_from");
+  d.gapTo = value("gap_to");
+  d.gapEventSeq = value("gap_event");
+
+  // What salvage could not copy (agent/store/salvage.cpp).
+  int64_t gapFrom = value("pending_gap_from"), gapTo = value("pending_gap_to");
+  std::string reason = gapFrom > 0 ? "salvaged: unacknowledged events were unreadable" : "";
+  int64_t base = dbLast;
+  const bool foreign = file && !(intact && file->epoch == epoch);
+  if (foreign) {
+    base = std::max(file->seqCeiling, dbLast);
+    int64_t from = std::max({dbLast, acked, file->ackedThrough}) + 1;
+    if (from <= base) {
+      gapFrom = gapFrom > 0 ? std::min(gapFrom, from) : from;
+      gapTo = std::max(gapTo, base);
+      reason = !meta.contains("epoch") || !intact ? "database counters lost or damaged"
+                                                  : "database lost or replaced";
+    }
+    d.log.error("{} is not the database the high-water marks in {} were written for ({}): seq continues "
+                "after {} and the session after {}, so no number the OMS may have seen is used again",
+                d.options.path.string(), d.hwPath.string(), intact ? "another database" : "counters damaged",
+                base, file->session);
+  } else if (!file && !intact) {
+    d.log.error("the counters of {} are damaged and there is no high-water file: seq continues after the "
+                "highest number found ({})", d.options.path.string(), dbLast);
+  }
+  HighWaterMarks marks = file.value_or(HighWaterMarks{});
+  marks.session = std::max(marks.session, value("session"));
+  marks.ackedThrough = std::max(marks.ackedThrough, acked);
+  if (foreign) {
+    marks.seqCeiling = base + kSeqBlock;
+    // First the file, still under its old epoch: a crash before the
+    // database commits leaves the marks foreign, and the next open goes on
+    // above them again.
+    if (auto s = writeHighWater(d.hwPath, marks); !s) return s;
+  } else if (marks.seqCeiling < dbLast) {
+    marks.seqCeiling = dbLast + kSeqBlock;
+  }
+  marks.epoch = epoch;
+  d.hw = marks;
+
+  const bool announce = gapFrom > 0 && gapTo >= gapFrom;
+  const bool adjust = base != lastSeq || value("session") < marks.session || value("epoch") != epoch ||
+                      !meta.contains("acked_through") || meta.contains("pending_gap_from") || announce;
+  if (adjust) {
+    if (auto began = d.beginTxn(); !began) return began;
+    try {
+      d.setMetaValue("last_seq", base);
+      d.setMetaValue("session", marks.session);
+      d.setMetaValue("epoch", epoch);
+      d.setMetaValue("acked_through", acked);
+      db.exec("DELETE FROM meta WHERE key IN ('pending_gap_from', 'pending_gap_to')");
+      if (announce) {
+        Json data;
+        data["missing_from"] = gapFrom;
+        data["missing_to"] = gapTo;
+        data["reason"] = reason;
+        sync::EventDraft draft;
+        draft.type = "store.salvaged";
+        draft.dataJson = data.dump();
+        int64_t seq = unwrap(d.appendEventInTxn(draft));
+        d.setMetaValue("gap_from", gapFrom);
+        d.setMetaValue("gap_to", gapTo);
+        d.setMetaValue("gap_event", seq);
+        d.gapFrom = gapFrom;
+        d.gapTo = gapTo;
+        d.gapEventSeq = seq;
+        d.log.warn("seq {}-{} cannot be sent again ({}): announced with store.salvaged (seq {})", gapFrom, gapTo,
+                   reason, seq);
+      }
+      unwrap(d.commitTxn());
+    } catch (const SQLite::Exception& e) {
+      Error error = d.fromException(e, "continuing above the high-water marks");
+      d.rollbackTxn();
+      return std::unexpected(error);
+    } catch (const Failure& f) {
+      d.rollbackTxn();
+      return std::unexpected(f.error);
+    }
+  }
+  if (!file || file->epoch != d.hw.epoch || file->seqCeiling != d.hw.seqCeiling ||
+      file->session != d.hw.session) {
+    if (auto s = writeHighWater(d.hwPath, d.hw); !s) return s;
+  }
+  return ok();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
 // Opening
 
 StoreOptions StoreOptions::fromConfig(const config::Config& config) {
@@ -567,12 +788,28 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, 
       detail::applyMigrations(d, version);
     }
     impl->schemaVersion = latestSchemaVersion();
+    // Leftovers of a wave ingest that never finished: its command has no
+    // cmd.result, so the OMS sends it again (C-C1, C-C4).
+    d.exec("DELETE FROM wave_stage");
+    if (auto s = reconcileHighWater(*impl); !s) return std::unexpected(s.error());
     if (options.maxSizeBytes > 0) {
       int64_t pageSize = d.execAndGet("PRAGMA page_size").getInt64();
       d.exec("PRAGMA max_page_count = " + std::to_string(std::max<int64_t>(1, options.maxSizeBytes / pageSize)));
     }
   } catch (const SQLite::Exception& e) {
     return std::unexpected(detail::translate(e, "preparing the database", options.path));
+  }
+  // Checkpoints off the loop thread; SQLite's own (inside a commit) only
+  // when that thread cannot be had.
+  if (auto checkpointer = WalCheckpointer::start(options.path, logger); checkpointer) {
+    try {
+      impl->db->exec("PRAGMA wal_autocheckpoint = 0");
+      impl->checkpointer = std::move(*checkpointer);
+    } catch (const SQLite::Exception& e) {
+      logger.warn("WAL checkpoints stay in the commits: {}", e.what());
+    }
+  } else {
+    logger.warn("WAL checkpoints stay in the commits: {}", checkpointer.error().message);
   }
   return std::unique_ptr<TaskStore>(new TaskStore(std::move(impl)));
 }
@@ -605,6 +842,9 @@ int TaskStore::schemaVersion() const { return impl_->schemaVersion; }
 void TaskStore::setCommitListener(std::function<void(const CommitNotice&)> listener) {
   impl_->listener = std::move(listener);
 }
+void TaskStore::setHealthListener(std::function<void()> listener) {
+  impl_->healthListener = std::move(listener);
+}
 void TaskStore::setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source) {
   impl_->deviceHealth = std::move(source);
 }
@@ -612,8 +852,182 @@ void TaskStore::setDeviceHealthSource(std::function<std::vector<sync::ComponentH
 // ---------------------------------------------------------------------------
 // Commands
 
+namespace {
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged);
+}  // namespace
+
 Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& command) {
-  Impl& d = *impl_;
+  return applyCommandTxn(*impl_, command, false);
+}
+
+namespace {
+
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged);
+
+// A wave.assign larger than this is written in slices of this many tasks.
+constexpr size_t kStageSliceTasks = 1000;
+
+// wave.assign in bounded steps (docs/store.md, "Big waves"): slices of
+// tasks go into wave_stage in short transactions of their own (invisible to
+// every query), then one transaction moves them into tasks together with
+// the wave row, the command and its cmd.result (C-C2, C-C1). A crash before
+// that leaves only staged rows, deleted at the next open: the command has
+// no cmd.result and the OMS sends it again.
+class WaveIngest final : public sync::CommandApplication {
+ public:
+  WaveIngest(TaskStore& store, sync::Command command)
+      : store_(store), d_(store.impl()), command_(std::move(command)),
+        wave_(std::get<sync::WaveAssign>(command_.body)) {
+    ++d_.activeIngests;
+  }
+
+  ~WaveIngest() override {
+    --d_.activeIngests;
+    if (phase_ == Phase::kStage && !d_.txnOpen) {
+      try {
+        SQLite::Statement& clear = d_.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+        clear.bind(1, command_.cmdId);
+        clear.exec();
+      } catch (const SQLite::Exception&) {
+        // Deleted at the next open.
+      }
+    }
+  }
+
+  Result<std::optional<sync::CommandOutcome>> step() override {
+    switch (phase_) {
+      case Phase::kCheck: return check();
+      case Phase::kStage: return stageSlice();
+      case Phase::kFinal: break;
+      case Phase::kDone: return fail(ErrorCode::kInternal, "command " + command_.cmdId + " is already applied");
+    }
+    phase_ = Phase::kDone;
+    auto outcome = applyCommandTxn(d_, command_, true);
+    if (!outcome) return std::unexpected(outcome.error());
+    return std::optional<sync::CommandOutcome>{*outcome};
+  }
+
+ private:
+  enum class Phase { kCheck, kStage, kFinal, kDone };
+
+  Result<std::optional<sync::CommandOutcome>> applyWhole() {
+    phase_ = Phase::kDone;
+    auto outcome = store_.applyCommand(command_);
+    if (!outcome) return std::unexpected(outcome.error());
+    return std::optional<sync::CommandOutcome>{*outcome};
+  }
+
+  // A repeat or a stale revision inserts nothing: answered in one step.
+  Result<std::optional<sync::CommandOutcome>> check() {
+    try {
+      if (lookupAnswer(d_, command_.cmdId)) return applyWhole();
+      SQLite::Statement& s = d_.cached("SELECT revision FROM waves WHERE wave_id = ?");
+      ResetOnExit reset{s};
+      s.bind(1, wave_.waveId);
+      if (s.executeStep() && s.getColumn(0).getInt64() >= wave_.revision) return applyWhole();
+      SQLite::Statement& clear = d_.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+      clear.bind(1, command_.cmdId);
+      clear.exec();
+    } catch (const SQLite::Exception& e) {
+      return std::unexpected(d_.fromException(e, "checking command " + command_.cmdId));
+    }
+    phase_ = Phase::kStage;
+    return std::optional<sync::CommandOutcome>{};
+  }
+
+  Result<std::optional<sync::CommandOutcome>> stageSlice() {
+    // Staged rows need no fsync of their own: the final commit (FULL) syncs
+    // the WAL with them, and a crash before it discards them anyway.
+    // (The level can only change outside a transaction.)
+    const bool relax = d_.options.synchronous == config::SyncMode::kFull && !d_.txnOpen;
+    if (relax) {
+      try {
+        d_.db->exec("PRAGMA synchronous = NORMAL");
+      } catch (const SQLite::Exception& e) {
+        return std::unexpected(d_.fromException(e, "staging wave " + wave_.waveId));
+      }
+    }
+    if (auto began = d_.beginTxn(); !began) {
+      restore(relax);
+      return std::unexpected(began.error());
+    }
+    try {
+      SQLite::Statement& s = d_.cached(
+          "INSERT INTO wave_stage (cmd_id, ord, task_id, kind, order_id, station, sequence, seq_key, bin, sku, "
+          "qty, spec_json, sscc, tracking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      size_t end = std::min(next_ + kStageSliceTasks, wave_.tasks.size());
+      for (; next_ < end; ++next_) {
+        const sync::TaskSpec& t = wave_.tasks[next_];
+        TaskRow row = taskRow(t);
+        s.reset();
+        s.bindNoCopy(1, command_.cmdId);
+        s.bind(2, static_cast<int64_t>(next_));
+        s.bindNoCopy(3, t.taskId);
+        s.bindNoCopy(4, sync::toString(t.kind).data());
+        s.bindNoCopy(5, t.orderId);
+        s.bindNoCopy(6, t.station);
+        if (row.sequence) {
+          s.bind(7, static_cast<int64_t>(*row.sequence));
+        } else {
+          s.bind(7);
+        }
+        s.bind(8, static_cast<int64_t>(row.sequence.value_or(std::numeric_limits<int64_t>::max())));
+        s.bindNoCopy(9, *row.bin);
+        s.bindNoCopy(10, *row.sku);
+        s.bind(11, static_cast<int64_t>(row.qty));
+        s.bindNoCopy(12, t.json);
+        s.bindNoCopy(13, *row.sscc);
+        s.bindNoCopy(14, *row.tracking);
+        s.exec();
+      }
+      s.reset();
+      s.clearBindings();
+      unwrap(d_.commitTxn());
+      if (relax) d_.db->exec("PRAGMA synchronous = FULL");
+    } catch (const SQLite::Exception& e) {
+      Error error = d_.fromException(e, "staging wave " + wave_.waveId + " of command " + command_.cmdId);
+      d_.rollbackTxn();
+      restore(relax);
+      return std::unexpected(error);
+    } catch (const Failure& f) {
+      d_.rollbackTxn();
+      restore(relax);
+      return std::unexpected(f.error);
+    }
+    if (next_ == wave_.tasks.size()) phase_ = Phase::kFinal;
+    return std::optional<sync::CommandOutcome>{};
+  }
+
+  void restore(bool relax) {
+    if (!relax) return;
+    try {
+      d_.db->exec("PRAGMA synchronous = FULL");
+    } catch (const SQLite::Exception& e) {
+      d_.log.error("cannot restore synchronous=FULL on {}: {}", d_.options.path.string(), e.what());
+    }
+  }
+
+  TaskStore& store_;
+  TaskStore::Impl& d_;
+  sync::Command command_;
+  const sync::WaveAssign& wave_;
+  Phase phase_ = Phase::kCheck;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<sync::CommandApplication> TaskStore::startCommand(sync::Command command) {
+  auto* assign = std::get_if<sync::WaveAssign>(&command.body);
+  if (assign && assign->tasks.size() > kStageSliceTasks) {
+    return std::make_unique<WaveIngest>(*this, std::move(command));
+  }
+  return AgentPort::startCommand(std::move(command));
+}
+
+namespace {
+
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged) {
   if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
   try {
     sync::CommandOutcome outcome;
@@ -626,7 +1040,7 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
       Answer answer;
       bool duplicate = false;
       if (auto* assign = std::get_if<sync::WaveAssign>(&command.body)) {
-        answer = applyWaveAssign(d, command, *assign, duplicate);
+        answer = applyWaveAssign(d, command, *assign, duplicate, staged);
       } else if (auto* waveCancel = std::get_if<sync::WaveCancel>(&command.body)) {
         answer = applyWaveCancel(d, command, *waveCancel);
       } else if (auto* taskCancel = std::get_if<sync::TaskCancel>(&command.body)) {
@@ -645,7 +1059,17 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
     return outcome;
   } catch (const WaveRejected& rejected) {
     d.rollbackTxn();
-    return recordRejectedWave(d, command, rejected.answer);
+    auto outcome = recordRejectedWave(d, command, rejected.answer);
+    if (staged) {
+      try {
+        SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
+        clear.bind(1, command.cmdId);
+        clear.exec();
+      } catch (const SQLite::Exception&) {
+        // Deleted at the next open.
+      }
+    }
+    return outcome;
   } catch (const SQLite::Exception& e) {
     Error error = d.fromException(e, "applying command " + command.cmdId + " (" + command.type + ")");
     d.rollbackTxn();
@@ -655,6 +1079,8 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
     return std::unexpected(f.error);
   }
 }
+
+}  // namespace
 
 Result<sync::CommandOutcome> TaskStore::rejectCommand(const sync::RejectedCommand& rejected) {
   Impl& d = *impl_;
@@ -755,6 +1181,70 @@ Result<std::optional<Task>> TaskStore::nextTask(std::string_view station, sync::
     return best;
   } catch (const SQLite::Exception& e) {
     return std::unexpected(d.fromException(e, "finding the next task of " + std::string(station)));
+  }
+}
+
+namespace {
+
+// The first row of `sql` (kTaskColumns, one bound code) that the station may take.
+Result<std::optional<Task>> firstTaskFor(TaskStore::Impl& d, const std::string& sql, std::string_view station,
+                                         std::string_view code, const char* what) {
+  try {
+    SQLite::Statement& s = d.cached(sql.c_str());
+    ResetOnExit reset{s};
+    s.bind(1, std::string(code));
+    while (s.executeStep()) {
+      Task t = readTask(s);
+      if (t.station.empty() || t.station == station) return std::optional<Task>{std::move(t)};
+    }
+    return std::optional<Task>{};
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, std::string(what) + " " + std::string(code)));
+  }
+}
+
+}  // namespace
+
+Result<std::optional<Task>> TaskStore::findPendingPack(std::string_view station, std::string_view code) {
+  static const std::string byOrder = std::string("SELECT ") + kTaskColumns +
+                                     " FROM tasks WHERE order_id = ? AND kind = 'pack' AND state = 'pending' "
+                                     "ORDER BY priority DESC, id";
+  static const std::string byTask = std::string("SELECT ") + kTaskColumns +
+                                    " FROM tasks WHERE task_id = ? AND kind = 'pack' AND state = 'pending'";
+  auto found = firstTaskFor(*impl_, byOrder, station, code, "finding the pack task of order");
+  if (!found || *found) return found;
+  return firstTaskFor(*impl_, byTask, station, code, "finding pack task");
+}
+
+Result<std::optional<Task>> TaskStore::findPendingShip(std::string_view station, std::string_view code) {
+  static const std::string bySscc = std::string("SELECT ") + kTaskColumns +
+                                    " FROM tasks WHERE sscc = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
+  static const std::string byTracking =
+      std::string("SELECT ") + kTaskColumns +
+      " FROM tasks WHERE tracking = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
+  if (code.empty()) return std::optional<Task>{};
+  auto found = firstTaskFor(*impl_, bySscc, station, code, "finding the parcel");
+  if (!found || *found) return found;
+  return firstTaskFor(*impl_, byTracking, station, code, "finding the parcel");
+}
+
+Result<std::optional<StationPosition>> TaskStore::position(std::string_view station) {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement& s =
+        d.cached("SELECT task_id, step, data_json, updated_ms FROM station_positions WHERE station = ?");
+    ResetOnExit reset{s};
+    s.bind(1, std::string(station));
+    if (!s.executeStep()) return std::optional<StationPosition>{};
+    StationPosition p;
+    p.station = std::string(station);
+    p.taskId = s.getColumn(0).getString();
+    p.step = s.getColumn(1).getString();
+    p.dataJson = s.getColumn(2).getString();
+    p.updatedMs = s.getColumn(3).getInt64();
+    return std::optional<StationPosition>{std::move(p)};
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(d.fromException(e, "reading the position of station " + std::string(station)));
   }
 }
 
@@ -900,6 +1390,10 @@ Result<sync::OutboxStats> TaskStore::outboxStats() {
     sync::OutboxStats stats;
     stats.ackedThrough = d.metaValue("acked_through");
     stats.lastSeq = d.metaValue("last_seq");
+    if (d.gapEventSeq > stats.ackedThrough) {
+      stats.gapFrom = d.gapFrom;
+      stats.gapTo = d.gapTo;
+    }
     SQLite::Statement& s = d.cached("SELECT count(*), min(created_ms) FROM events WHERE seq > ?");
     ResetOnExit reset{s};
     s.bind(1, static_cast<int64_t>(stats.ackedThrough));
@@ -919,7 +1413,16 @@ Result<uint64_t> TaskStore::nextSession() {
   Impl& d = *impl_;
   if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
   try {
-    int64_t session = d.metaValue("session") + 1;
+    // The file first (C-E6): a session is never used before it is known
+    // outside the database too.
+    int64_t session = std::max(d.metaValue("session"), d.hw.session) + 1;
+    HighWaterMarks next = d.hw;
+    next.session = session;
+    if (auto written = writeHighWater(d.hwPath, next); !written) {
+      d.rollbackTxn();
+      return std::unexpected(written.error());
+    }
+    d.hw = next;
     d.setMetaValue("session", session);
     unwrap(d.commitTxn());
     return static_cast<uint64_t>(session);

@@ -82,6 +82,9 @@ class TaskStore final : public sync::AgentPort {
 
   // --- sync::AgentPort ---------------------------------------------------
   Result<sync::CommandOutcome> applyCommand(const sync::Command& command) override;
+  // A wave.assign of more than 1,000 tasks is staged in slices and made
+  // visible in one final transaction; anything else is one step.
+  std::unique_ptr<sync::CommandApplication> startCommand(sync::Command command) override;
   Result<sync::CommandOutcome> rejectCommand(const sync::RejectedCommand& rejected) override;
   Status recordInvalid(const sync::InvalidMessage& invalid) override;
   Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t afterSeq, size_t limit) override;
@@ -104,6 +107,13 @@ class TaskStore final : public sync::AgentPort {
   // the best pending task for it (its own or unassigned of its kind), by
   // priority (higher first), walk sequence (absent last), arrival.
   Result<std::optional<Task>> nextTask(std::string_view station, sync::TaskKind kind);
+  // A pending pack task for this station (its own or unassigned) whose order
+  // id or task id is `code`; indexed, whatever the queue's length.
+  Result<std::optional<Task>> findPendingPack(std::string_view station, std::string_view code);
+  // A pending ship task for this station whose SSCC or tracking is `code`.
+  Result<std::optional<Task>> findPendingShip(std::string_view station, std::string_view code);
+  // The station's last committed workflow position, if it ever had one.
+  Result<std::optional<StationPosition>> position(std::string_view station);
   // For `floorlinkctl tasks`: ordered by arrival.
   Result<std::vector<Task>> tasks(const TaskFilter& filter);
   Result<std::vector<WaveSummary>> waves(size_t limit = 100);
@@ -115,6 +125,9 @@ class TaskStore final : public sync::AgentPort {
   // Called after every commit that appended events or changed tasks by
   // command, on the committing thread, outside any transaction.
   void setCommitListener(std::function<void(const CommitNotice&)> listener);
+  // Called on the loop thread whenever health().acceptingWork changes (a
+  // full disk, and room again), so the state topic says so at once (C-E5).
+  void setHealthListener(std::function<void()> listener);
   // Device states for health(); the agent wires its device manager here.
   void setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source);
 

@@ -128,7 +128,7 @@ class Floor : public ::testing::Test {
         << "[[devices]]\nid = \"printer1\"\nkind = \"printer\"\naddress = \"tcp://127.0.0.1:" << printerPort_ << "\"\n"
         << "[[stations]]\nid = \"pick1\"\nkind = \"pick\"\nscanner = \"scanner1\"\n"
         << "[[stations]]\nid = \"pack1\"\nkind = \"pack\"\nscale = \"scale1\"\nprinter = \"printer1\"\n"
-        << "[[stations]]\nid = \"ship1\"\nkind = \"ship\"\n";
+        << "[[stations]]\nid = \"ship1\"\nkind = \"ship\"\n" << extraConfig_;
   }
 
   void startAgent() {
@@ -295,6 +295,7 @@ class Floor : public ::testing::Test {
     }, 20s)) << "wave not accepted; events: " << json(events()).dump() << "\nagent log:\n" << agent_->soFar().err;
   }
 
+  std::string extraConfig_;  // more TOML after the standard floor (set before SetUp)
   fs::path dir_;
   std::unique_ptr<testing::MosquittoBroker> broker_;
   std::unique_ptr<testing::Process> sim_, printer_, agent_;

@@ -107,13 +107,24 @@ TEST_F(Damage, DamagedPageIsDetectedAndSalvageKeepsEveryReadableRowAndSeq) {
   std::set<int64_t> missing(report->missingSeqs.begin(), report->missingSeqs.end());
   auto stored = salvaged->eventsAfter(0, 100000);
   ASSERT_TRUE(stored);
+  ASSERT_FALSE(stored->empty());
+  // The gap is announced once, above the old last seq (C-E6).
+  auto announced = parse(stored->back().payload);
+  EXPECT_EQ(announced["seq"], 3001);
+  EXPECT_EQ(announced["type"], "store.salvaged");
+  EXPECT_EQ(announced["data"]["missing_from"], report->missingSeqs.front());
+  EXPECT_EQ(announced["data"]["missing_to"], report->missingSeqs.back());
+  stored->pop_back();
   EXPECT_EQ(static_cast<int64_t>(stored->size()) + report->missingSeqCount, 3000);
   for (const auto& e : *stored) {
     EXPECT_EQ(e.payload, original[static_cast<size_t>(e.seq - 1)]);
     EXPECT_FALSE(missing.contains(e.seq));
   }
+  auto stats = salvaged->outboxStats();
+  EXPECT_EQ(stats->gapFrom, report->missingSeqs.front());
+  EXPECT_EQ(stats->gapTo, report->missingSeqs.back());
   // seq continues after the old last seq: no number is reused.
-  EXPECT_EQ(*salvaged->appendEvent({.type = "device.status"}), 3001);
+  EXPECT_EQ(*salvaged->appendEvent({.type = "device.status"}), 3002);
   EXPECT_EQ(salvaged->taskCounts()->pending, 20);
 }
 

@@ -39,6 +39,18 @@ void createAtVersion(const std::filesystem::path& path, int version) {
   if (version == 3) {
     db.exec("UPDATE events SET acked_ms = 1000 WHERE seq = 1");  // acked long ago
   }
+  if (version >= 4) {
+    db.exec("INSERT INTO ack_marks VALUES (1, 1000)");  // acked long ago
+  }
+  if (version >= 1 && version < 5) {
+    // A ship task from before the lookup columns: v5 fills them from its spec.
+    db.exec("INSERT INTO tasks (task_id, wave_id, revision, kind, station, state, priority, seq_key, "
+            "spec_json, created_ms, updated_ms) VALUES ('S-old', 'W-old', 1, 'ship', '', 'pending', 3, 7, "
+            "'{\"task_id\":\"S-old\",\"kind\":\"ship\",\"order_id\":\"O-1\",\"tracking\":\"1ZOLD\"}', 1, 1)");
+  }
+  if (version >= 5) {
+    db.exec("INSERT INTO station_positions VALUES ('cart1', 'T-old1', 'scan_bin', '{}', 1)");
+  }
 }
 
 TEST_F(Schema, MigrationsAreNumberedOneByOne) {
@@ -109,6 +121,14 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
       EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ack_marks WHERE through_seq >= 1").getInt(), 1);
       EXPECT_EQ(db.execAndGet("SELECT max(through_seq) FROM ack_marks").getInt(), 1);
     }
+    // v6: the staging table is there and the database has an epoch for the
+    // high-water file; an upgraded agent announces no gap (it has no file yet).
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM wave_stage").getInt(), 0);
+    EXPECT_GT(db.execAndGet("SELECT value FROM meta WHERE key = 'epoch'").getInt64(), 0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events WHERE type = 'store.salvaged'").getInt(), 0);
+    if (from >= 5) {
+      EXPECT_EQ(db.execAndGet("SELECT step FROM station_positions WHERE station = 'cart1'").getString(), "scan_bin");
+    }
   }
   if (from >= 1) {
     auto t = store->findTask("T-old1");
@@ -118,6 +138,11 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
     EXPECT_EQ(store->outboxStats()->lastSeq, 2);
     EXPECT_EQ(store->outboxStats()->ackedThrough, 1);
     EXPECT_EQ(*store->nextSession(), 42u);
+    if (from < 5) {
+      auto parcel = store->findPendingShip("ship1", "1ZOLD");
+      ASSERT_TRUE(parcel && parcel->has_value());
+      EXPECT_EQ((*parcel)->taskId, "S-old");
+    }
     // The old inbox still deduplicates.
     auto again = store->applyCommand(waveAssign("c-old", "W-old", 1, {pickTask("T-x")}));
     ASSERT_TRUE(again);

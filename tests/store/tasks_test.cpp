@@ -136,5 +136,81 @@ TEST_F(Tasks, ListFiltersByWaveStationAndState) {
   EXPECT_EQ(page2->front().taskId, "B");
 }
 
+// One station per task: a claim by a second station is refused, whatever
+// the first one's view was (issue 13, defect 4).
+TEST_F(Tasks, ClaimByASecondStationIsRefused) {
+  auto store = open();
+  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1", ""), pickTask("T-2", "cart9")})));
+  {
+    auto tx = store->begin();
+    ASSERT_TRUE(tx->setTaskState("T-1", TaskState::kActive, TaskUpdate{.claimedBy = "cart1"}));
+    ASSERT_TRUE(tx->commit());
+  }
+  auto tx = store->begin();
+  auto second = tx->setTaskState("T-1", TaskState::kActive, TaskUpdate{.claimedBy = "cart2"});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kBusy);
+  EXPECT_NE(second.error().message.find("cart1"), std::string::npos);
+  EXPECT_TRUE(tx->setTaskState("T-1", TaskState::kActive, TaskUpdate{.claimedBy = "cart1"}));  // its own: progress
+  auto foreign = tx->setTaskState("T-2", TaskState::kActive, TaskUpdate{.claimedBy = "cart1"});
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::kBusy);
+}
+
+TEST_F(Tasks, PositionCommitsWithTheStepAndRollsBackWithIt) {
+  auto store = open();
+  EXPECT_FALSE(store->position("pack1")->has_value());
+  {
+    auto tx = store->begin();
+    ASSERT_TRUE(tx->savePosition({.station = "pack1", .taskId = "P-1", .step = "weighing", .dataJson = R"({"a":1})"}));
+    // destroyed uncommitted: nothing
+  }
+  EXPECT_FALSE(store->position("pack1")->has_value());
+  auto tx = store->begin();
+  ASSERT_TRUE(tx->savePosition({.station = "pack1", .taskId = "P-1", .step = "weighing", .dataJson = R"({"a":1})"}));
+  ASSERT_TRUE(tx->savePosition({.station = "pack1", .taskId = "P-1", .step = "printing", .dataJson = R"({"a":2})"}));
+  ASSERT_TRUE(tx->commit());
+  auto p = store->position("pack1");
+  ASSERT_TRUE(p && p->has_value());
+  EXPECT_EQ((*p)->step, "printing");
+  EXPECT_EQ((*p)->taskId, "P-1");
+  EXPECT_EQ((*p)->dataJson, R"({"a":2})");
+}
+
+// Pack and ship lookups are indexed: the newest of 100,010 pending tasks is
+// found (the old scan stopped at 100,000) and a task of another station is not.
+TEST_F(Tasks, PackAndShipLookupsFindTheNewestOfAHugeQueue) {
+  auto store = open();
+  std::vector<sync::TaskSpec> tasks;
+  for (int i = 0; i < 100'010; ++i) {
+    sync::TaskSpec t;
+    t.kind = i % 2 == 0 ? sync::TaskKind::kPack : sync::TaskKind::kShip;
+    t.taskId = "X" + std::to_string(i);
+    t.orderId = "O" + std::to_string(i);
+    if (t.kind == sync::TaskKind::kShip) t.ship.tracking = "1Z" + std::to_string(i);
+    t.station = i == 100'007 ? "door9" : "";
+    nlohmann::json j{{"task_id", t.taskId}, {"kind", t.kind == sync::TaskKind::kPack ? "pack" : "ship"},
+                     {"order_id", t.orderId}};
+    if (t.kind == sync::TaskKind::kShip) j["tracking"] = t.ship.tracking;
+    t.json = j.dump();
+    tasks.push_back(std::move(t));
+  }
+  for (size_t at = 0; at < tasks.size(); at += 50'000) {
+    std::vector<sync::TaskSpec> part(tasks.begin() + at, tasks.begin() + std::min(tasks.size(), at + 50'000));
+    ASSERT_EQ(store->applyCommand(waveAssign("c-" + std::to_string(at), "W-" + std::to_string(at), 1, part))->status,
+              "accepted");
+  }
+  auto pack = store->findPendingPack("pack1", "O100008");
+  ASSERT_TRUE(pack && pack->has_value());
+  EXPECT_EQ((*pack)->taskId, "X100008");
+  EXPECT_EQ((*store->findPendingPack("pack1", "X100008"))->taskId, "X100008");  // by task id too
+  auto ship = store->findPendingShip("door1", "1Z100009");
+  ASSERT_TRUE(ship && ship->has_value());
+  EXPECT_EQ((*ship)->taskId, "X100009");
+  EXPECT_FALSE(store->findPendingShip("door1", "1Z100007")->has_value());  // assigned to door9
+  EXPECT_TRUE(store->findPendingShip("door9", "1Z100007")->has_value());
+  EXPECT_FALSE(store->findPendingShip("door1", "1Z100008")->has_value());  // a pack task's number
+}
+
 }  // namespace
 }  // namespace floorlink::agent::testing

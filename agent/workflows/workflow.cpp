@@ -1,0 +1,68 @@
+#include "agent/workflows/workflow.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace floorlink::agent {
+namespace {
+
+constexpr std::array kSteps{
+    std::pair{Step::kIdle, "idle"},
+    std::pair{Step::kScanBin, "scan_bin"},
+    std::pair{Step::kScanItem, "scan_item"},
+    std::pair{Step::kScanOrder, "scan_order"},
+    std::pair{Step::kWeighing, "weighing"},
+    std::pair{Step::kOutOfTolerance, "out_of_tolerance"},
+    std::pair{Step::kPrinting, "printing"},
+    std::pair{Step::kPrintProblem, "print_problem"},
+    std::pair{Step::kScanLabel, "scan_label"},
+    std::pair{Step::kScanParcel, "scan_parcel"},
+    std::pair{Step::kBlocked, "blocked"},
+};
+
+bool allDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::string_view toString(ScanSource source) {
+  switch (source) {
+    case ScanSource::kScanner: return "scanner";
+    case ScanSource::kInjected: return "injected";
+    case ScanSource::kKeyboard: return "keyboard";
+  }
+  return "scanner";
+}
+
+std::string_view toString(Step step) {
+  for (const auto& [s, name] : kSteps)
+    if (s == step) return name;
+  return "idle";
+}
+
+std::optional<Step> parseStep(std::string_view text) {
+  for (const auto& [s, name] : kSteps)
+    if (text == name) return s;
+  return std::nullopt;
+}
+
+std::optional<std::string> commandOf(const drivers::ScanValue& scan) {
+  if (scan.kind == drivers::ScanKind::kCommand) return scan.command;
+  if (scan.data.starts_with("CMD:")) return scan.data.substr(4);
+  return std::nullopt;
+}
+
+std::string gtin14(std::string_view s) {
+  if (!allDigits(s) || !(s.size() == 8 || s.size() == 12 || s.size() == 13 || s.size() == 14)) return {};
+  return std::string(14 - s.size(), '0') + std::string(s);
+}
+
+std::string dateText(const std::optional<drivers::gs1::Date>& d) {
+  if (!d) return {};
+  return fmt::format("{:04d}-{:02d}-{:02d}", d->year, d->month, d->day);
+}
+
+}  // namespace floorlink::agent

@@ -1,0 +1,113 @@
+#pragma once
+// The station engine's contract. A Workflow is one station kind's steps
+// (PickWorkflow, PackWorkflow, ShipWorkflow). It never writes to the store
+// itself: every step goes through Station::commitStep, which commits the
+// task's new state, the step's events and the workflow's new position in one
+// transaction (C-E2); only then does the workflow give feedback. At start a
+// workflow resumes from the committed position alone and re-runs no step's
+// side effects (no second weighing, event or print). Loop thread only.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/store/task.h"
+#include "config/config.h"
+#include "drivers/scan.h"
+#include "printers/job_store.h"
+#include "sync/command.h"
+#include "sync/event_codec.h"
+
+namespace floorlink::agent {
+
+enum class ScanSource { kScanner, kInjected, kKeyboard };
+std::string_view toString(ScanSource source);
+
+// What the operator should do now.
+enum class Step {
+  kIdle,           // no task for this station
+  kScanBin,        // pick: scan the bin label
+  kScanItem,       // pick: scan items until the quantity is reached
+  kScanOrder,      // pack: scan the order / tote barcode
+  kWeighing,       // pack: waiting for a stable weight
+  kOutOfTolerance, // pack: re-weigh or supervisor override
+  kPrinting,       // pack: label being printed
+  kPrintProblem,   // pack: label failed or uncertain
+  kScanLabel,      // pack: scan the printed label to confirm it is on the box
+  kScanParcel,     // ship: scan SSCC or tracking of parcels at the door
+  kBlocked,        // the store refuses new work (disk full)
+};
+std::string_view toString(Step step);
+std::optional<Step> parseStep(std::string_view text);
+
+// One scan as the station screen and `floorlinkctl station` show it.
+struct ScanRecord {
+  int64_t atMs = 0;
+  std::string code;
+  std::string symbology;
+  std::string source;
+  bool accepted = false;
+  std::string reason;   // scan.rejected reason when refused
+  std::string message;  // plain words for the operator
+};
+
+struct StationView {
+  std::string id;
+  config::StationKind kind = config::StationKind::kPick;
+  std::optional<Task> task;
+  Step step = Step::kIdle;
+  std::string prompt;       // what to do now, in plain words
+  std::string message;      // result of the last action
+  bool messageIsError = false;
+  std::deque<ScanRecord> lastScans;  // newest first
+  std::optional<int64_t> weightG;    // pack: recorded weight
+  std::optional<bool> withinTolerance;
+  std::string printJobId, printState, printDetail;
+  std::string labelCode;    // pack: the SSCC/tracking expected on the box
+};
+
+struct Scanned {
+  const drivers::ScanValue& scan;
+  ScanSource source;
+};
+
+// One step: what commits together. `claim` first moves the task to active
+// for this station (kBusy when another station holds it), then to `to`.
+struct StepCommit {
+  std::string name;  // "pick:item": names the crash points around the commit
+  std::string taskId;  // the task the step changes; empty: none
+  bool claim = false;
+  std::optional<TaskState> to;
+  TaskUpdate update;
+  std::vector<sync::EventDraft> events;  // station, task, wave and time filled in when empty
+  // The position after the step.
+  std::string positionTaskId;  // empty: no task at the station
+  Step step = Step::kIdle;
+  nlohmann::json data = nlohmann::json::object();
+};
+
+class Workflow {
+ public:
+  virtual ~Workflow() = default;
+  // Continues from the committed position (nullopt: the station never had one).
+  virtual void resume(const std::optional<StationPosition>& position) = 0;
+  virtual void onScan(const Scanned& scan) = 0;
+  // A command changed a task (cancelled, replaced by a new revision).
+  virtual void onTaskChanged(const TaskChange& change) = 0;
+  // Something was committed: an idle station looks for work again.
+  virtual void onWorkMayHaveArrived() = 0;
+  // A print job changed state (printing, floorlinkctl print confirm/reprint/cancel).
+  virtual void onPrintJob(const printers::PrintJob&) {}
+};
+
+// Shared by the workflows.
+std::optional<std::string> commandOf(const drivers::ScanValue& scan);
+// EAN-8, UPC-A, EAN-13 and GTIN-14 all compare as GTIN-14; "" otherwise.
+std::string gtin14(std::string_view code);
+std::string dateText(const std::optional<drivers::gs1::Date>& date);
+
+}  // namespace floorlink::agent
