@@ -371,17 +371,10 @@ bool PackWorkflow::recordWeight(int64_t grossG, const std::string& overrideBy, c
   return true;
 }
 
-void PackWorkflow::print(bool resumed) {
-  auto* service = station_.printService();
+printers::LabelRequest PackWorkflow::labelRequest(std::string key) const {
   const Task& t = *station_.view().task;
-  if (service == nullptr) {
-    station_.tell("This bench has no printer configured: call a technician.", true);
-    station_.setStep(Step::kPrintProblem, "No printer: call a technician.");
-    station_.changed();
-    return;
-  }
   printers::LabelRequest req;
-  req.idempotencyKey = labelKey();
+  req.idempotencyKey = std::move(key);
   req.printer = station_.printerId();
   req.taskId = t.taskId;
   req.station = station_.id();
@@ -392,6 +385,19 @@ void PackWorkflow::print(bool resumed) {
   req.sscc = spec_.sscc;
   req.tracking = spec_.tracking;
   req.carrier = spec_.carrier;
+  return req;
+}
+
+void PackWorkflow::print(bool resumed) {
+  auto* service = station_.printService();
+  const Task& t = *station_.view().task;
+  if (service == nullptr) {
+    station_.tell("This bench has no printer configured: call a technician.", true);
+    station_.setStep(Step::kPrintProblem, "No printer: call a technician.");
+    station_.changed();
+    return;
+  }
+  printers::LabelRequest req = labelRequest(labelKey());
   req.waitForPrinter = resumed;
   station_.setStep(Step::kPrinting, "Printing the label for order " + t.orderId + "…");
   station_.changed();
@@ -498,19 +504,8 @@ void PackWorkflow::reprint(const Scanned& s) {
       n = std::atoi(job_->idempotencyKey.c_str() + key.size() + 9) + 1;
     }
     station_.accept(s, "Making the label again.");
-    printers::LabelRequest req;
     const Task& t = *station_.view().task;
-    req.idempotencyKey = key + "/reprint-" + std::to_string(n);
-    req.printer = station_.printerId();
-    req.taskId = t.taskId;
-    req.station = station_.id();
-    req.waveId = t.waveId;
-    req.orderId = t.orderId;
-    req.templateName = spec_.label.templateName;
-    req.fields = spec_.label.fields;
-    req.sscc = spec_.sscc;
-    req.tracking = spec_.tracking;
-    req.carrier = spec_.carrier;
+    printers::LabelRequest req = labelRequest(key + "/reprint-" + std::to_string(n));
     station_.setStep(Step::kPrinting, "Printing the label for order " + t.orderId + "…");
     station_.changed();
     service->submit(req, [this, alive = alive_](const Result<printers::PrintJob>& job) {

@@ -10,6 +10,7 @@
 
 #include "agent/workflows/workflow.h"
 #include "drivers/scale/scale.h"
+#include "printers/print_service.h"
 
 namespace floorlink::agent {
 
@@ -41,6 +42,7 @@ class PackWorkflow final : public Workflow {
   void persist(const char* name);
   nlohmann::json positionData() const;
   std::string labelKey() const;
+  printers::LabelRequest labelRequest(std::string key) const;
   // `resumed`: after a restart (the printer may still be connecting).
   void print(bool resumed = false);
   void resumeLabel();
