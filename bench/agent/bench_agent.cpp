@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "bench/bench_util.h"
+#include "bench/raw_commit.h"
 #include "tests/support/loop_thread.h"
 #include "agent/stations/station.h"
 #include "agent/store/task_store.h"
@@ -91,30 +92,6 @@ fl::sync::Command bigWave() {
     w.tasks.push_back(std::move(t));
   }
   return fl::sync::Command{"bench-wave", "wave.assign", 0, std::move(w)};
-}
-
-// Raw SQLite: one row per durable transaction, same pragmas as the store.
-std::pair<double, double> rawCommitMs(const std::filesystem::path& file, int n) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) die("sqlite3_open");
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);",
-               nullptr, nullptr, nullptr);
-  sqlite3_stmt* ins = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO t(v) VALUES(?)", -1, &ins, nullptr);
-  std::string payload(200, 'x');
-  std::vector<double> ms;
-  for (int i = 0; i < n; ++i) {
-    auto t0 = Clock::now();
-    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    sqlite3_bind_text(ins, 1, payload.c_str(), static_cast<int>(payload.size()), SQLITE_STATIC);
-    sqlite3_step(ins);
-    sqlite3_reset(ins);
-    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  sqlite3_finalize(ins);
-  sqlite3_close(db);
-  return {percentile(ms, 0.5), percentile(ms, 0.99)};
 }
 
 struct Idle {
@@ -270,7 +247,7 @@ int main() {
     store.reset();
     return 0;
   });
-  auto [baseP50, baseP99] = rawCommitMs(dir / "raw.db", kScans);
+  auto [baseP50, baseP99] = fl::bench::rawCommitMs(dir / "raw.db", kScans);
   auto idle = idleAgent(dir, (*broker)->port());
   std::filesystem::remove_all(dir);
 

@@ -17,6 +17,7 @@
 #include "agent/stations/station.h"
 #include "agent/store/task_store.h"
 #include "bench/bench_util.h"
+#include "bench/raw_commit.h"
 
 namespace fl = floorlink;
 using Clock = std::chrono::steady_clock;
@@ -86,29 +87,6 @@ fl::sync::Command wave(fl::sync::TaskKind kind) {
   return fl::sync::Command{"bench-" + w.waveId, "wave.assign", 0, std::move(w)};
 }
 
-std::pair<double, double> rawCommitMs(const std::filesystem::path& file, int n) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) die("sqlite3_open");
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);",
-               nullptr, nullptr, nullptr);
-  sqlite3_stmt* ins = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO t(v) VALUES(?)", -1, &ins, nullptr);
-  std::string payload(200, 'x');
-  std::vector<double> ms;
-  for (int i = 0; i < n; ++i) {
-    auto t0 = Clock::now();
-    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    sqlite3_bind_text(ins, 1, payload.c_str(), static_cast<int>(payload.size()), SQLITE_STATIC);
-    sqlite3_step(ins);
-    sqlite3_reset(ins);
-    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  sqlite3_finalize(ins);
-  sqlite3_close(db);
-  return {fl::bench::percentile(ms, 0.5), fl::bench::percentile(ms, 0.99)};
-}
-
 // Scans code(i) at station(i) for i < kScans; returns scan -> feedback times.
 template <class StationOf, class CodeOf>
 std::vector<double> scans(fl::agent::TaskStore& store, FakeScanner& scanner, StationOf stationOf, CodeOf codeOf) {
@@ -135,7 +113,7 @@ int main() {
   fl::SystemClock clock;
   FakeScanner scanner;
   nlohmann::json out = nlohmann::json::array();
-  auto [baseP50, baseP99] = rawCommitMs(dir / "raw.db", kScans);
+  auto [baseP50, baseP99] = fl::bench::rawCommitMs(dir / "raw.db", kScans);
   for (auto kind : {fl::sync::TaskKind::kPack, fl::sync::TaskKind::kShip}) {
     const bool pack = kind == fl::sync::TaskKind::kPack;
     fl::agent::StoreOptions so;
