@@ -45,6 +45,7 @@ Result<std::unique_ptr<FakeZplPrinter>> FakeZplPrinter::start(Options options) {
   std::unique_ptr<FakeZplPrinter> p(new FakeZplPrinter(std::move(options)));
   if (::pipe2(p->wakeFd_, O_CLOEXEC | O_NONBLOCK) != 0) return fail(ErrorCode::kIo, "pipe failed");
   p->port_ = p->options_.port;
+  p->silenceAfterFormat_ = p->options_.silentAfterFirstFormat;
   if (auto s = p->listen(); !s) return std::unexpected(s.error());
   p->thread_ = std::thread([raw = p.get()] { raw->run(); });
   return p;

@@ -27,6 +27,9 @@ class FakeZplPrinter {
     std::string model = "ZT410";
     std::string firmware = "V75.20.01Z";
     bool logTraffic = false;  // prints traffic to stderr (floorlink-fake-printer -v)
+    // As silenceAfterNextFormat() from the first moment, for a client that may
+    // connect and print before the caller could call it.
+    bool silentAfterFirstFormat = false;
   };
 
   static Result<std::unique_ptr<FakeZplPrinter>> start(Options options);

@@ -63,13 +63,16 @@ PrintServiceOptions serviceOptions() {
 TEST(PrintCrash, KilledBetweenSendAndConfirmIsUncertainAndNeverPrintedTwice) {
   auto dir = testing::tempDir("crash");
   auto journal = dir / "journal.json";
-  auto fake = FakeZplPrinter::start();
-  ASSERT_TRUE(fake);
-  (*fake)->silenceAfterNextFormat();
-
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) runAgent(journal, (*fake)->address());
+  // Fork first, while single-threaded; the agent keeps reconnecting until
+  // the fake listens on the port it was given.
+  uint16_t port = testing::freeLoopbackPort();
+  ASSERT_NE(port, 0);
+  pid_t forked = ::fork();
+  ASSERT_GE(forked, 0);
+  if (forked == 0) runAgent(journal, "tcp://127.0.0.1:" + std::to_string(port));
+  testing::ChildGuard child(forked);
+  auto fake = FakeZplPrinter::start({.port = port, .silentAfterFirstFormat = true});
+  ASSERT_TRUE(fake) << fake.error().describe();
 
   // The printer has the label; the agent is waiting for its confirmation. Kill it.
   ASSERT_TRUE((*fake)->waitForFormats(1, 20s));
@@ -80,13 +83,10 @@ TEST(PrintCrash, KilledBetweenSendAndConfirmIsUncertainAndNeverPrintedTwice) {
     ASSERT_TRUE(sent);
     ASSERT_EQ(sent->size(), 1u) << "the journal must say `sent` before the label goes out";
   }
-  ASSERT_EQ(::kill(child, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  int status = child.kill();
   ASSERT_TRUE(WIFSIGNALED(status)) << "agent exited early with " << WEXITSTATUS(status);
 
   // Restart: the printer answers again; the agent recovers from its journal.
-  uint16_t port = (*fake)->port();
   fake->reset();
   fake = FakeZplPrinter::start({.port = port});
   ASSERT_TRUE(fake) << fake.error().describe();

@@ -82,19 +82,20 @@ int countEvents(agent::TaskStore& store, std::string_view type) {
 TEST(PrintCrashSqlite, KilledBetweenSendAndConfirmIsUncertainAndNeverPrintedTwice) {
   auto dir = testing::tempDir("crash-sqlite");
   auto db = dir / "agent.db";
-  auto fake = FakeZplPrinter::start();
-  ASSERT_TRUE(fake);
-  (*fake)->silenceAfterNextFormat();
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) runAgent(db, (*fake)->address());
+  // Fork first, while single-threaded; the agent keeps reconnecting until
+  // the fake listens on the port it was given.
+  uint16_t port = testing::freeLoopbackPort();
+  ASSERT_NE(port, 0);
+  pid_t forked = ::fork();
+  ASSERT_GE(forked, 0);
+  if (forked == 0) runAgent(db, "tcp://127.0.0.1:" + std::to_string(port));
+  testing::ChildGuard child(forked);
+  auto fake = FakeZplPrinter::start({.port = port, .silentAfterFirstFormat = true});
+  ASSERT_TRUE(fake) << fake.error().describe();
   ASSERT_TRUE((*fake)->waitForFormats(1, 20s));
-  ASSERT_EQ(::kill(child, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  int status = child.kill();
   ASSERT_TRUE(WIFSIGNALED(status)) << "agent exited early with " << WEXITSTATUS(status);
 
-  uint16_t port = (*fake)->port();
   fake->reset();
   fake = FakeZplPrinter::start({.port = port});
   ASSERT_TRUE(fake);

@@ -1,6 +1,12 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -58,5 +64,48 @@ inline std::filesystem::path tempDir(const std::string& name) {
   std::filesystem::create_directories(dir);
   return dir;
 }
+
+// A loopback port free at this moment, for a fake started after a fork: the
+// child must be forked while the test is still single-threaded (a fork of a
+// threaded process can leave the child stuck on a lock another thread held).
+inline uint16_t freeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  uint16_t port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0) ::close(fd);
+  return port;
+}
+
+// Kills and reaps a forked child when the test leaves early, so a failed
+// assertion never leaves it running (and ctest waiting on its output).
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ~ChildGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  // SIGKILLs the child now; the wait status, for the test to check.
+  int kill() {
+    int status = 0;
+    ::kill(pid_, SIGKILL);
+    if (::waitpid(pid_, &status, 0) != pid_) status = -1;
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  pid_t pid_;
+};
 
 }  // namespace floorlink::printers::testing
