@@ -10,6 +10,7 @@
 #include "agent/store/high_water.h"
 #include "agent/store/schema.h"
 #include "agent/store/sqlite_util.h"
+#include "agent/store/store_impl.h"
 
 namespace floorlink::agent {
 namespace {
@@ -390,26 +391,34 @@ Result<SalvageReport> salvageDatabase(const std::filesystem::path& source,
         setMeta(dst, "pending_gap_to", to);
       }
     }
+    // Unfinished wave ingests first (their staged rows have no wave row and
+    // must not be taken for tasks whose wave was lost), then the generation
+    // counter above every generation found.
+    detail::sweepAllIngests(dst);
+    dst.exec("INSERT INTO meta (key, value) VALUES ('gen', max((SELECT coalesce(max(gen), 0) FROM tasks), "
+             "(SELECT coalesce(max(gen), 0) FROM waves))) ON CONFLICT (key) DO UPDATE SET "
+             "value = max(value, excluded.value)");
     // Tasks whose wave row was lost get a placeholder wave so they stay usable.
     {
       SQLite::Statement s(dst,
-                          "SELECT wave_id, max(revision), count(*) FROM tasks WHERE wave_id NOT IN "
+                          "SELECT wave_id, max(revision), count(*), max(gen) FROM tasks WHERE wave_id NOT IN "
                           "(SELECT wave_id FROM waves) GROUP BY wave_id");
-      std::vector<std::tuple<std::string, int64_t, int64_t>> orphans;
+      std::vector<std::tuple<std::string, int64_t, int64_t, int64_t>> orphans;
       while (s.executeStep()) {
         orphans.emplace_back(s.getColumn(0).getString(), s.getColumn(1).getInt64(),
-                             s.getColumn(2).getInt64());
+                             s.getColumn(2).getInt64(), s.getColumn(3).getInt64());
       }
-      for (const auto& [wave, revision, count] : orphans) {
+      for (const auto& [wave, revision, count, gen] : orphans) {
         SQLite::Statement ins(dst,
                               "INSERT INTO waves (wave_id, revision, priority, state, cmd_id, "
-                              "task_count, created_ms, updated_ms) VALUES (?, ?, 0, 'open', "
-                              "'salvage', ?, ?, ?)");
+                              "task_count, created_ms, updated_ms, gen) VALUES (?, ?, 0, 'open', "
+                              "'salvage', ?, ?, ?, ?)");
         ins.bind(1, wave);
         ins.bind(2, static_cast<int64_t>(std::max<int64_t>(1, revision)));
         ins.bind(3, static_cast<int64_t>(count));
         ins.bind(4, static_cast<int64_t>(clock.nowMs()));
         ins.bind(5, static_cast<int64_t>(clock.nowMs()));
+        ins.bind(6, static_cast<int64_t>(gen));
         ins.exec();
         report.problems.push_back("wave " + wave + " was unreadable; recreated from its " +
                                   std::to_string(count) + " readable tasks (priority 0)");
@@ -417,7 +426,7 @@ Result<SalvageReport> salvageDatabase(const std::filesystem::path& source,
     }
     {
       SQLite::Statement s(dst,
-                          "SELECT w.wave_id, w.task_count, (SELECT count(*) FROM tasks t WHERE "
+                          "SELECT w.wave_id, w.task_count, (SELECT count(*) FROM live_tasks t WHERE "
                           "t.wave_id = w.wave_id) FROM waves w");
       while (s.executeStep()) {
         if (s.getColumn(1).getInt64() != s.getColumn(2).getInt64()) {

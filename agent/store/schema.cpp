@@ -179,6 +179,74 @@ CREATE TABLE wave_stage (
 INSERT INTO meta (key, value) VALUES ('epoch', abs(random() % 9007199254740991) + 1);
 )sql";
 
+// v7: a big wave is written straight into tasks, in slices, under a
+// generation of its own (ingests), and becomes visible when its wave row
+// takes that generation: one short final transaction whatever the wave's
+// size (C-C2). live_tasks is what every query reads: the rows of the
+// wave's generation, and rows of earlier ones that had started (kept by a
+// revision). task_id is no longer UNIQUE (a staged revision's row shares it
+// with the row it replaces until the sweep deletes the old one); the store
+// checks it against live_tasks instead. tasks no longer REFERENCES waves: a
+// new wave's rows are staged before its wave row exists.
+constexpr std::string_view kV7 = R"sql(
+CREATE TABLE tasks_v7 (
+  id INTEGER PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  wave_id TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind = 'pick' OR kind = 'pack' OR kind = 'ship'),
+  order_id TEXT NOT NULL DEFAULT '',
+  station TEXT NOT NULL DEFAULT '',
+  claimed_by TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'active' OR state = 'done' OR
+                             state = 'short' OR state = 'cancelled'),
+  priority INTEGER NOT NULL DEFAULT 0,
+  sequence INTEGER,
+  seq_key INTEGER NOT NULL,
+  bin TEXT NOT NULL DEFAULT '',
+  sku TEXT NOT NULL DEFAULT '',
+  qty INTEGER NOT NULL DEFAULT 0,
+  qty_done INTEGER NOT NULL DEFAULT 0,
+  operator TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  spec_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER NOT NULL,
+  sscc TEXT NOT NULL DEFAULT '',
+  tracking TEXT NOT NULL DEFAULT '',
+  gen INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO tasks_v7 (id, task_id, wave_id, revision, kind, order_id, station, claimed_by, state,
+                      priority, sequence, seq_key, bin, sku, qty, qty_done, operator, reason,
+                      spec_json, created_ms, started_ms, updated_ms, sscc, tracking, gen)
+  SELECT id, task_id, wave_id, revision, kind, order_id, station, claimed_by, state, priority,
+         sequence, seq_key, bin, sku, qty, qty_done, operator, reason, spec_json, created_ms,
+         started_ms, updated_ms, sscc, tracking, 0 FROM tasks;
+DROP TABLE tasks;
+ALTER TABLE tasks_v7 RENAME TO tasks;
+CREATE INDEX tasks_id ON tasks (task_id);
+CREATE INDEX tasks_next ON tasks (station, kind, priority DESC, seq_key, id) WHERE state = 'pending';
+CREATE INDEX tasks_active ON tasks (claimed_by) WHERE state = 'active';
+CREATE INDEX tasks_wave ON tasks (wave_id, state);
+CREATE INDEX tasks_pack_order ON tasks (order_id) WHERE kind = 'pack' AND state = 'pending';
+CREATE INDEX tasks_ship_sscc ON tasks (sscc) WHERE kind = 'ship' AND state = 'pending';
+CREATE INDEX tasks_ship_tracking ON tasks (tracking) WHERE kind = 'ship' AND state = 'pending';
+ALTER TABLE waves ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+DROP TABLE wave_stage;
+CREATE TABLE ingests (
+  gen INTEGER PRIMARY KEY,
+  wave_id TEXT NOT NULL,
+  cmd_id TEXT NOT NULL,
+  flipped INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO meta (key, value) VALUES ('gen', 0);
+CREATE VIEW live_tasks AS
+  SELECT t.* FROM tasks t JOIN waves w ON w.wave_id = t.wave_id
+  WHERE t.gen = w.gen OR
+        (t.gen < w.gen AND NOT (t.state = 'pending' OR (t.state = 'cancelled' AND t.started_ms = 0)));
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "task queue, inbox and outbox", kV1},
     Migration{2, "print journal and serial counters", kV2},
@@ -186,6 +254,7 @@ constexpr std::array kMigrations{
     Migration{4, "acknowledgement times per ack, not per event", kV4},
     Migration{5, "station positions and indexed pack/ship lookups", kV5},
     Migration{6, "staged wave ingest and the database epoch for high-water marks", kV6},
+    Migration{7, "wave ingest by generation: staged in tasks, visible through live_tasks", kV7},
 };
 
 }  // namespace

@@ -94,6 +94,17 @@ struct ResetOnExit {
 
 // Columns read by readTask, in order.
 extern const char* const kTaskColumns;
+
+namespace detail {
+// Deletes up to `limit` rows the wave ingest of generation `gen` left
+// (schema v7): before its final transaction its own staged rows, after it
+// the rows its revision replaced (one TaskChange each into `changes`).
+// True when nothing is left, and the ingests row is gone too. Runs inside
+// the caller's transaction.
+bool sweepIngestSlice(SQLite::Database& db, int64_t gen, int64_t limit, std::vector<TaskChange>* changes);
+// Sweeps every ingest in `ingests` to the end (at open, in salvage); how many.
+int64_t sweepAllIngests(SQLite::Database& db);
+}  // namespace detail
 Task readTask(SQLite::Statement& statement);
 
 }  // namespace floorlink::agent

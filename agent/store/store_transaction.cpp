@@ -188,7 +188,7 @@ Result<int64_t> TaskStore::Impl::appendEventInTxn(const sync::EventDraft& draft)
 Result<std::optional<Task>> TaskStore::Impl::findTaskInTxn(std::string_view taskId) {
   try {
     static const std::string sql =
-        std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE task_id = ?";
+        std::string("SELECT ") + kTaskColumns + " FROM live_tasks WHERE task_id = ?";
     SQLite::Statement& s = cached(sql.c_str());
     ResetOnExit reset{s};
     s.bind(1, std::string(taskId));
@@ -234,8 +234,12 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
   task.updatedMs = now;
   try {
     SQLite::Statement& s = cached(
+        // The wave's generation too: a row a revision kept (an older
+        // generation, live because it had started) stays live when it goes
+        // back to pending (schema v7, live_tasks).
         "UPDATE tasks SET state = ?, claimed_by = ?, operator = ?, qty_done = ?, reason = ?, "
-        "started_ms = ?, updated_ms = ? WHERE id = ?");
+        "started_ms = ?, updated_ms = ?, gen = (SELECT w.gen FROM waves w WHERE w.wave_id = tasks.wave_id) "
+        "WHERE id = ?");
     s.bind(1, std::string(toString(to)));
     s.bind(2, task.claimedBy);
     s.bind(3, task.operatorId);

@@ -120,8 +120,8 @@ int64_t recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_v
 
 constexpr const char* kInsertTask =
     "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
-    "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking) "
-    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking, gen) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // The columns of a task row derived from its spec (pointers into the spec).
 struct TaskRow {
@@ -158,7 +158,7 @@ TaskRow taskRow(const sync::TaskSpec& t) {
 
 // `s` is the prepared kInsertTask, fetched once per wave (hot loop).
 void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string& waveId,
-                int64_t revision, int64_t priority, int64_t now) {
+                int64_t revision, int64_t priority, int64_t now, int64_t gen) {
   s.reset();
   TaskRow row = taskRow(t);
   const std::string* bin = row.bin;
@@ -189,70 +189,58 @@ void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string
   s.bind(15, static_cast<int64_t>(now));
   s.bindNoCopy(16, *sscc);
   s.bindNoCopy(17, *tracking);
+  s.bind(18, static_cast<int64_t>(gen));
   s.exec();
 }
 
-// wave.assign (C-C2, C-C3). Returns the answer; task rows are written only
-// when it is accepted.
-// Moves the staged rows of cmdId into tasks in one statement (the final
-// step of a sliced ingest); with `revision`, tasks the wave kept are skipped.
-// A task id taken by another wave rejects the whole wave.
-void insertStaged(TaskStore::Impl& d, const std::string& cmdId, const sync::WaveAssign& wave, int64_t priority,
-                  int64_t now, bool revision) {
-  static const std::string base =
-      "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, sequence, "
-      "seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking) "
-      "SELECT task_id, ?1, ?2, kind, order_id, station, 'pending', ?3, sequence, seq_key, bin, sku, qty, "
-      "spec_json, ?4, ?4, sscc, tracking FROM wave_stage s WHERE cmd_id = ?5";
-  static const std::string plain = base + " ORDER BY id";
-  static const std::string keeping =
-      base + " AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.task_id = s.task_id AND k.wave_id = ?1) ORDER BY id";
-  SQLite::Statement& s = d.cached(revision ? keeping.c_str() : plain.c_str());
-  s.bind(1, wave.waveId);
-  s.bind(2, static_cast<int64_t>(wave.revision));
-  s.bind(3, static_cast<int64_t>(priority));
-  s.bind(4, static_cast<int64_t>(now));
-  s.bind(5, cmdId);
-  try {
-    s.exec();
-  } catch (const SQLite::Exception& e) {
-    if (!detail::isConstraint(e)) throw;
-    SQLite::Statement& q = d.cached(
-        "SELECT s.ord, s.task_id, t.wave_id FROM wave_stage s JOIN tasks t ON t.task_id = s.task_id "
-        "WHERE s.cmd_id = ? AND t.wave_id <> ? ORDER BY s.ord LIMIT 1");
-    ResetOnExit reset{q};
-    q.bind(1, cmdId);
-    q.bind(2, wave.waveId);
-    Answer answer;
-    answer.waveId = wave.waveId;
-    answer.status = "rejected";
-    if (q.executeStep()) {
-      answer.errors = oneError("tasks[" + std::to_string(q.getColumn(0).getInt64()) + "].task_id",
-                               "duplicate_task_id",
-                               "task_id " + q.getColumn(1).getString() + " already belongs to wave " +
-                                   q.getColumn(2).getString());
-    } else {
-      answer.errors = oneError("tasks", "duplicate_task_id", std::string("the wave could not be stored: ") + e.what());
-    }
-    throw WaveRejected{std::move(answer)};
-  }
+// A task row is replaceable by a revision when it never started (schema v7,
+// live_tasks): the same condition in SQL, for the statements below.
+#define FL_REPLACEABLE "(state = 'pending' OR (state = 'cancelled' AND started_ms = 0))"
+
+// The wave another live task of this id belongs to, if any: task ids are
+// unique among live tasks across waves (C-C2 rejects the whole wave).
+std::optional<std::string> ownerElsewhere(TaskStore::Impl& d, const std::string& taskId, const std::string& waveId) {
+  SQLite::Statement& s = d.cached("SELECT wave_id FROM live_tasks WHERE task_id = ? AND wave_id <> ? LIMIT 1");
+  ResetOnExit reset{s};
+  s.bindNoCopy(1, taskId);
+  s.bindNoCopy(2, waveId);
+  if (!s.executeStep()) return std::nullopt;
+  return s.getColumn(0).getString();
 }
 
+// `owner` empty: the id came twice in this wave.
+Answer duplicateTaskAnswer(const std::string& waveId, size_t index, const std::string& taskId,
+                           const std::string& owner) {
+  Answer answer;
+  answer.waveId = waveId;
+  answer.status = "rejected";
+  answer.errors = oneError("tasks[" + std::to_string(index) + "].task_id", "duplicate_task_id",
+                           owner.empty() ? "task_id " + taskId + " appears more than once in this wave"
+                                         : "task_id " + taskId + " already belongs to wave " + owner);
+  return answer;
+}
+
+// wave.assign (C-C2, C-C3). Returns the answer; task rows are written only
+// when it is accepted. With `stagedGen`, the tasks were already written in
+// slices under that generation (WaveIngest) and this transaction makes them
+// visible by giving the wave row that generation.
 Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
-                       const sync::WaveAssign& wave, bool& duplicate, bool staged) {
+                       const sync::WaveAssign& wave, bool& duplicate, int64_t stagedGen) {
   Answer answer;
   answer.waveId = wave.waveId;
   int64_t now = d.clock.nowMs();
 
   std::optional<int64_t> currentRevision;
   std::string currentCmd;
+  int64_t currentGen = 0;
   {
-    SQLite::Statement& s = d.cached("SELECT revision, cmd_id FROM waves WHERE wave_id = ?");
+    SQLite::Statement& s = d.cached("SELECT revision, cmd_id, gen FROM waves WHERE wave_id = ?");
     ResetOnExit reset{s};
     s.bind(1, wave.waveId);
     if (s.executeStep()) {
       currentRevision = s.getColumn(0).getInt64();
       currentCmd = s.getColumn(1).getString();
+      currentGen = s.getColumn(2).getInt64();
     }
   }
   if (currentRevision && *currentRevision == wave.revision) {
@@ -275,112 +263,118 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
     return answer;
   }
 
-  {
-    std::vector<std::string> kept;
-    int64_t priority = wave.priority.value_or(0);
-    if (currentRevision) {
-      // Tasks never started are replaced; started or finished ones keep their
-      // state and are reported under "kept".
-      SQLite::Statement& s = d.cached(
-          "SELECT task_id, state, started_ms, station, claimed_by FROM tasks WHERE wave_id = ? "
-          "ORDER BY id");
-      ResetOnExit reset{s};
-      s.bind(1, wave.waveId);
-      while (s.executeStep()) {
-        std::string taskId = s.getColumn(0).getString();
-        TaskState state = parseTaskState(s.getColumn(1).getString()).value_or(TaskState::kPending);
-        bool neverStarted = s.getColumn(2).getInt64() == 0;
-        bool replaceable = state == TaskState::kPending || (state == TaskState::kCancelled && neverStarted);
-        if (replaceable) {
-          std::string claimed = s.getColumn(4).getString();
-          d.txnChanges.push_back(TaskChange{taskId, wave.waveId,
-                                            claimed.empty() ? s.getColumn(3).getString() : claimed,
-                                            state, std::nullopt});
-        } else {
-          kept.push_back(std::move(taskId));
-        }
+  int64_t priority = wave.priority.value_or(0);
+  std::vector<std::string> kept;
+  int64_t taskCount = 0;
+  const int64_t gen = stagedGen > 0 ? stagedGen : currentGen;
+  if (stagedGen > 0) {
+    // Rows that started while the revision was staged stay; their staged
+    // copies go. Then everything live of an older generation that started
+    // is what the revision keeps.
+    SQLite::Statement& dedupe = d.cached(
+        "DELETE FROM tasks WHERE wave_id = ?1 AND gen = ?2 AND task_id IN (SELECT task_id FROM tasks WHERE "
+        "wave_id = ?1 AND gen < ?2 AND NOT " FL_REPLACEABLE ")");
+    dedupe.bind(1, wave.waveId);
+    dedupe.bind(2, static_cast<int64_t>(stagedGen));
+    dedupe.exec();
+    SQLite::Statement& k = d.cached(
+        "SELECT task_id FROM tasks WHERE wave_id = ?1 AND gen < ?2 AND NOT " FL_REPLACEABLE " ORDER BY id");
+    {
+      ResetOnExit reset{k};
+      k.bind(1, wave.waveId);
+      k.bind(2, static_cast<int64_t>(stagedGen));
+      while (k.executeStep()) kept.push_back(k.getColumn(0).getString());
+    }
+    SQLite::Statement& n = d.cached("SELECT count(*) FROM tasks WHERE wave_id = ?1 AND gen = ?2");
+    {
+      ResetOnExit reset{n};
+      n.bind(1, wave.waveId);
+      n.bind(2, static_cast<int64_t>(stagedGen));
+      if (n.executeStep()) taskCount = n.getColumn(0).getInt64();
+    }
+    taskCount += static_cast<int64_t>(kept.size());
+    // A new wave replaced nothing: the ingest is over; a revision's
+    // replaced rows are swept after this transaction.
+    SQLite::Statement& flip = d.cached(currentRevision ? "UPDATE ingests SET flipped = 1 WHERE gen = ?"
+                                                       : "DELETE FROM ingests WHERE gen = ?");
+    flip.bind(1, static_cast<int64_t>(stagedGen));
+    flip.exec();
+  } else if (currentRevision) {
+    // Tasks never started are replaced; started or finished ones keep their
+    // state and are reported under "kept".
+    SQLite::Statement& s = d.cached(
+        "SELECT task_id, state, started_ms, station, claimed_by FROM live_tasks WHERE wave_id = ? ORDER BY id");
+    ResetOnExit reset{s};
+    s.bind(1, wave.waveId);
+    while (s.executeStep()) {
+      std::string taskId = s.getColumn(0).getString();
+      TaskState state = parseTaskState(s.getColumn(1).getString()).value_or(TaskState::kPending);
+      bool neverStarted = s.getColumn(2).getInt64() == 0;
+      bool replaceable = state == TaskState::kPending || (state == TaskState::kCancelled && neverStarted);
+      if (replaceable) {
+        std::string claimed = s.getColumn(4).getString();
+        d.txnChanges.push_back(TaskChange{taskId, wave.waveId,
+                                          claimed.empty() ? s.getColumn(3).getString() : claimed,
+                                          state, std::nullopt});
+      } else {
+        kept.push_back(std::move(taskId));
       }
     }
-    std::unordered_set<std::string_view> keptSet(kept.begin(), kept.end());
-    int64_t taskCount = static_cast<int64_t>(kept.size());
+  }
+  std::unordered_set<std::string_view> keptSet(kept.begin(), kept.end());
+  if (stagedGen == 0) {
+    taskCount = static_cast<int64_t>(kept.size());
     for (const auto& t : wave.tasks) {
       if (!keptSet.contains(t.taskId)) ++taskCount;
     }
-    if (currentRevision) {
-      SQLite::Statement& del = d.cached(
-          "DELETE FROM tasks WHERE wave_id = ? AND (state = 'pending' OR "
-          "(state = 'cancelled' AND started_ms = 0))");
+  }
+  if (currentRevision) {
+    if (stagedGen == 0) {
+      SQLite::Statement& del = d.cached("DELETE FROM tasks WHERE wave_id = ? AND " FL_REPLACEABLE);
       del.bind(1, wave.waveId);
       del.exec();
-      SQLite::Statement& up = d.cached(
-          "UPDATE waves SET revision = ?, priority = ?, state = 'open', cmd_id = ?, task_count = ?, "
-          "updated_ms = ? WHERE wave_id = ?");
-      up.bind(1, static_cast<int64_t>(wave.revision));
-      up.bind(2, static_cast<int64_t>(priority));
-      up.bind(3, command.cmdId);
-      up.bind(4, static_cast<int64_t>(taskCount));
-      up.bind(5, static_cast<int64_t>(now));
-      up.bind(6, wave.waveId);
-      up.exec();
-    } else {
-      SQLite::Statement& ins = d.cached(
-          "INSERT INTO waves (wave_id, revision, priority, state, cmd_id, task_count, created_ms, "
-          "updated_ms) VALUES (?, ?, ?, 'open', ?, ?, ?, ?)");
-      ins.bind(1, wave.waveId);
-      ins.bind(2, static_cast<int64_t>(wave.revision));
-      ins.bind(3, static_cast<int64_t>(priority));
-      ins.bind(4, command.cmdId);
-      ins.bind(5, static_cast<int64_t>(taskCount));
-      ins.bind(6, static_cast<int64_t>(now));
-      ins.bind(7, static_cast<int64_t>(now));
-      ins.exec();
     }
-    if (staged) {
-      insertStaged(d, command.cmdId, wave, priority, now, currentRevision.has_value());
-      if (d.activeIngests == 1) {
-        // Only this wave is staged: SQLite drops a whole table's pages
-        // without visiting rows, much cheaper than deleting 50,000 of them.
-        d.db->exec("DELETE FROM wave_stage");
-      } else {
-        SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
-        clear.bind(1, command.cmdId);
-        clear.exec();
-      }
-      answer.status = "accepted";
-      answer.kept = std::move(kept);
-      return answer;
-    }
+    SQLite::Statement& up = d.cached(
+        "UPDATE waves SET revision = ?, priority = ?, state = 'open', cmd_id = ?, task_count = ?, "
+        "updated_ms = ?, gen = ? WHERE wave_id = ?");
+    up.bind(1, static_cast<int64_t>(wave.revision));
+    up.bind(2, static_cast<int64_t>(priority));
+    up.bind(3, command.cmdId);
+    up.bind(4, static_cast<int64_t>(taskCount));
+    up.bind(5, static_cast<int64_t>(now));
+    up.bind(6, static_cast<int64_t>(gen));
+    up.bind(7, wave.waveId);
+    up.exec();
+  } else {
+    SQLite::Statement& ins = d.cached(
+        "INSERT INTO waves (wave_id, revision, priority, state, cmd_id, task_count, created_ms, "
+        "updated_ms, gen) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)");
+    ins.bind(1, wave.waveId);
+    ins.bind(2, static_cast<int64_t>(wave.revision));
+    ins.bind(3, static_cast<int64_t>(priority));
+    ins.bind(4, command.cmdId);
+    ins.bind(5, static_cast<int64_t>(taskCount));
+    ins.bind(6, static_cast<int64_t>(now));
+    ins.bind(7, static_cast<int64_t>(now));
+    ins.bind(8, static_cast<int64_t>(gen));
+    ins.exec();
+  }
+  if (stagedGen == 0) {
     SQLite::Statement& insert = d.cached(kInsertTask);
+    std::unordered_set<std::string_view> seen;
     for (size_t i = 0; i < wave.tasks.size(); ++i) {
       const sync::TaskSpec& t = wave.tasks[i];
+      if (!seen.insert(t.taskId).second) throw WaveRejected{duplicateTaskAnswer(wave.waveId, i, t.taskId, "")};
       if (!keptSet.empty() && keptSet.contains(t.taskId)) continue;
-      try {
-        insertTask(insert, t, wave.waveId, wave.revision, priority, now);
-      } catch (const SQLite::Exception& e) {
-        if (!detail::isConstraint(e)) throw;
-        // Which constraint: the task id is taken, in this wave or another.
-        std::string owner;
-        {
-          SQLite::Statement& s = d.cached("SELECT wave_id FROM tasks WHERE task_id = ?");
-          ResetOnExit reset{s};
-          s.bind(1, t.taskId);
-          if (s.executeStep()) owner = s.getColumn(0).getString();
-        }
-        std::string path = "tasks[" + std::to_string(i) + "].task_id";
-        std::string message =
-            owner.empty() ? "task " + t.taskId + " could not be stored: " + e.what()
-            : owner == wave.waveId
-                ? "task_id " + t.taskId + " appears more than once in this wave"
-                : "task_id " + t.taskId + " already belongs to wave " + owner;
-        answer.status = "rejected";
-        answer.errors = oneError(path, "duplicate_task_id", message);
-        throw WaveRejected{std::move(answer)};
+      if (auto owner = ownerElsewhere(d, t.taskId, wave.waveId)) {
+        throw WaveRejected{duplicateTaskAnswer(wave.waveId, i, t.taskId, *owner)};
       }
+      insertTask(insert, t, wave.waveId, wave.revision, priority, now, gen);
     }
-    answer.status = "accepted";
-    answer.kept = std::move(kept);
-    return answer;
   }
+  answer.status = "accepted";
+  answer.kept = std::move(kept);
+  return answer;
 }
 
 void appendCancelled(TaskStore::Impl& d, const std::string& taskId, const std::string& waveId,
@@ -422,7 +416,7 @@ Answer applyWaveCancel(TaskStore::Impl& d, const sync::Command& command,
   std::vector<Open> open;
   {
     SQLite::Statement& s = d.cached(
-        "SELECT task_id, station, claimed_by, state FROM tasks WHERE wave_id = ? AND state IN "
+        "SELECT task_id, station, claimed_by, state FROM live_tasks WHERE wave_id = ? AND state IN "
         "('pending', 'active') ORDER BY id");
     ResetOnExit reset{s};
     s.bind(1, cancel.waveId);
@@ -434,8 +428,8 @@ Answer applyWaveCancel(TaskStore::Impl& d, const sync::Command& command,
     }
   }
   SQLite::Statement& up = d.cached(
-      "UPDATE tasks SET state = 'cancelled', reason = ?, updated_ms = ? WHERE wave_id = ? AND "
-      "state IN ('pending', 'active')");
+      "UPDATE tasks SET state = 'cancelled', reason = ?, updated_ms = ? WHERE id IN (SELECT id FROM "
+      "live_tasks WHERE wave_id = ? AND state IN ('pending', 'active'))");
   up.bind(1, cancel.reason);
   up.bind(2, static_cast<int64_t>(now));
   up.bind(3, cancel.waveId);
@@ -788,9 +782,14 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, 
       detail::applyMigrations(d, version);
     }
     impl->schemaVersion = latestSchemaVersion();
-    // Leftovers of a wave ingest that never finished: its command has no
-    // cmd.result, so the OMS sends it again (C-C1, C-C4).
-    d.exec("DELETE FROM wave_stage");
+    // Leftovers of wave ingests that never finished: staged rows of a
+    // command without cmd.result (the OMS sends it again, C-C1, C-C4), or
+    // rows a revision replaced that were not deleted yet.
+    d.exec("BEGIN IMMEDIATE");
+    if (int64_t swept = detail::sweepAllIngests(d); swept > 0) {
+      logger.info("swept the rows of {} unfinished wave ingest(s)", swept);
+    }
+    d.exec("COMMIT");
     if (auto s = reconcileHighWater(*impl); !s) return std::unexpected(s.error());
     if (options.maxSizeBytes > 0) {
       int64_t pageSize = d.execAndGet("PRAGMA page_size").getInt64();
@@ -853,26 +852,32 @@ void TaskStore::setDeviceHealthSource(std::function<std::vector<sync::ComponentH
 // Commands
 
 namespace {
-Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged);
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen);
 }  // namespace
 
 Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& command) {
-  return applyCommandTxn(*impl_, command, false);
+  return applyCommandTxn(*impl_, command, 0);
 }
 
 namespace {
 
-Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged);
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen);
 
 // A wave.assign larger than this is written in slices of this many tasks.
 constexpr size_t kStageSliceTasks = 1000;
+// Rows a revision replaced are deleted this many per transaction.
+constexpr int64_t kSweepSliceRows = 1000;
 
-// wave.assign in bounded steps (docs/store.md, "Big waves"): slices of
-// tasks go into wave_stage in short transactions of their own (invisible to
-// every query), then one transaction moves them into tasks together with
-// the wave row, the command and its cmd.result (C-C2, C-C1). A crash before
-// that leaves only staged rows, deleted at the next open: the command has
-// no cmd.result and the OMS sends it again.
+// wave.assign in bounded steps (docs/store.md, "Big waves"): the ingest
+// takes a generation of its own (ingests), slices of tasks go straight into
+// tasks under it in short transactions (invisible: live_tasks shows a wave's
+// rows only of the generation its wave row has), then one short transaction
+// gives the wave row that generation together with the command and its
+// cmd.result (C-C2, C-C1). A revision's replaced rows are hidden by that
+// same change and deleted in slices after it. A crash at any point leaves
+// the ingests row, and the next open sweeps what it names: before the final
+// transaction the staged rows (no cmd.result: the OMS sends it again),
+// after it the replaced ones.
 class WaveIngest final : public sync::CommandApplication {
  public:
   WaveIngest(TaskStore& store, sync::Command command)
@@ -881,34 +886,22 @@ class WaveIngest final : public sync::CommandApplication {
     ++d_.activeIngests;
   }
 
-  ~WaveIngest() override {
-    --d_.activeIngests;
-    if (phase_ == Phase::kStage && !d_.txnOpen) {
-      try {
-        SQLite::Statement& clear = d_.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
-        clear.bind(1, command_.cmdId);
-        clear.exec();
-      } catch (const SQLite::Exception&) {
-        // Deleted at the next open.
-      }
-    }
-  }
+  // Left over when the agent stops mid-ingest: swept at the next open.
+  ~WaveIngest() override { --d_.activeIngests; }
 
   Result<std::optional<sync::CommandOutcome>> step() override {
     switch (phase_) {
       case Phase::kCheck: return check();
       case Phase::kStage: return stageSlice();
-      case Phase::kFinal: break;
-      case Phase::kDone: return fail(ErrorCode::kInternal, "command " + command_.cmdId + " is already applied");
+      case Phase::kFinal: return finish();
+      case Phase::kSweep: return sweep();
+      case Phase::kDone: break;
     }
-    phase_ = Phase::kDone;
-    auto outcome = applyCommandTxn(d_, command_, true);
-    if (!outcome) return std::unexpected(outcome.error());
-    return std::optional<sync::CommandOutcome>{*outcome};
+    return fail(ErrorCode::kInternal, "command " + command_.cmdId + " is already applied");
   }
 
  private:
-  enum class Phase { kCheck, kStage, kFinal, kDone };
+  enum class Phase { kCheck, kStage, kFinal, kSweep, kDone };
 
   Result<std::optional<sync::CommandOutcome>> applyWhole() {
     phase_ = Phase::kDone;
@@ -918,6 +911,7 @@ class WaveIngest final : public sync::CommandApplication {
   }
 
   // A repeat or a stale revision inserts nothing: answered in one step.
+  // Otherwise the ingest gets its generation, committed before any row.
   Result<std::optional<sync::CommandOutcome>> check() {
     try {
       if (lookupAnswer(d_, command_.cmdId)) return applyWhole();
@@ -925,11 +919,55 @@ class WaveIngest final : public sync::CommandApplication {
       ResetOnExit reset{s};
       s.bind(1, wave_.waveId);
       if (s.executeStep() && s.getColumn(0).getInt64() >= wave_.revision) return applyWhole();
-      SQLite::Statement& clear = d_.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
-      clear.bind(1, command_.cmdId);
-      clear.exec();
+      // What an earlier ingest left (abandoned, or its sweep unfinished)
+      // goes first, a slice per step.
+      SQLite::Statement& left = d_.cached("SELECT gen FROM ingests ORDER BY gen LIMIT 1");
+      std::optional<int64_t> leftGen;
+      {
+        ResetOnExit resetLeft{left};
+        if (left.executeStep()) leftGen = left.getColumn(0).getInt64();
+      }
+      if (leftGen) {
+        if (auto began = d_.beginTxn(); !began) return std::unexpected(began.error());
+        try {
+          detail::sweepIngestSlice(*d_.db, *leftGen, kSweepSliceRows, &d_.txnChanges);
+          unwrap(d_.commitTxn());
+        } catch (...) {
+          d_.rollbackTxn();
+          throw;
+        }
+        return std::optional<sync::CommandOutcome>{};
+      }
     } catch (const SQLite::Exception& e) {
       return std::unexpected(d_.fromException(e, "checking command " + command_.cmdId));
+    } catch (const Failure& f) {
+      return std::unexpected(f.error);
+    }
+    if (auto began = d_.beginTxn(); !began) return std::unexpected(began.error());
+    try {
+      // Above every generation in use even if the counter was damaged.
+      d_.cached("UPDATE meta SET value = max(value, (SELECT coalesce(max(gen), 0) FROM waves), "
+                "(SELECT coalesce(max(gen), 0) FROM ingests)) + 1 WHERE key = 'gen'")
+          .exec();
+      {
+        SQLite::Statement& g = d_.cached("SELECT value FROM meta WHERE key = 'gen'");
+        ResetOnExit reset{g};
+        if (!g.executeStep()) throw Failure{fail(ErrorCode::kCorrupt, "the generation counter of " + d_.options.path.string() + " is missing; run floorlinkctl db salvage").error()};
+        gen_ = g.getColumn(0).getInt64();
+      }
+      SQLite::Statement& ins = d_.cached("INSERT INTO ingests (gen, wave_id, cmd_id) VALUES (?, ?, ?)");
+      ins.bind(1, static_cast<int64_t>(gen_));
+      ins.bind(2, wave_.waveId);
+      ins.bind(3, command_.cmdId);
+      ins.exec();
+      unwrap(d_.commitTxn());
+    } catch (const SQLite::Exception& e) {
+      Error error = d_.fromException(e, "starting the ingest of wave " + wave_.waveId);
+      d_.rollbackTxn();
+      return std::unexpected(error);
+    } catch (const Failure& f) {
+      d_.rollbackTxn();
+      return std::unexpected(f.error);
     }
     phase_ = Phase::kStage;
     return std::optional<sync::CommandOutcome>{};
@@ -951,39 +989,32 @@ class WaveIngest final : public sync::CommandApplication {
       restore(relax);
       return std::unexpected(began.error());
     }
+    std::optional<Answer> rejected;
     try {
-      SQLite::Statement& s = d_.cached(
-          "INSERT INTO wave_stage (cmd_id, ord, task_id, kind, order_id, station, sequence, seq_key, bin, sku, "
-          "qty, spec_json, sscc, tracking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      SQLite::Statement& insert = d_.cached(kInsertTask);
+      const int64_t priority = wave_.priority.value_or(0);
+      const int64_t now = d_.clock.nowMs();
       size_t end = std::min(next_ + kStageSliceTasks, wave_.tasks.size());
       for (; next_ < end; ++next_) {
         const sync::TaskSpec& t = wave_.tasks[next_];
-        TaskRow row = taskRow(t);
-        s.reset();
-        s.bindNoCopy(1, command_.cmdId);
-        s.bind(2, static_cast<int64_t>(next_));
-        s.bindNoCopy(3, t.taskId);
-        s.bindNoCopy(4, sync::toString(t.kind).data());
-        s.bindNoCopy(5, t.orderId);
-        s.bindNoCopy(6, t.station);
-        if (row.sequence) {
-          s.bind(7, static_cast<int64_t>(*row.sequence));
-        } else {
-          s.bind(7);
+        if (!seen_.insert(t.taskId).second) {
+          rejected = duplicateTaskAnswer(wave_.waveId, next_, t.taskId, "");
+          break;
         }
-        s.bind(8, static_cast<int64_t>(row.sequence.value_or(std::numeric_limits<int64_t>::max())));
-        s.bindNoCopy(9, *row.bin);
-        s.bindNoCopy(10, *row.sku);
-        s.bind(11, static_cast<int64_t>(row.qty));
-        s.bindNoCopy(12, t.json);
-        s.bindNoCopy(13, *row.sscc);
-        s.bindNoCopy(14, *row.tracking);
-        s.exec();
+        if (auto owner = ownerElsewhere(d_, t.taskId, wave_.waveId)) {
+          rejected = duplicateTaskAnswer(wave_.waveId, next_, t.taskId, *owner);
+          break;
+        }
+        insertTask(insert, t, wave_.waveId, wave_.revision, priority, now, gen_);
       }
-      s.reset();
-      s.clearBindings();
-      unwrap(d_.commitTxn());
-      if (relax) d_.db->exec("PRAGMA synchronous = FULL");
+      insert.reset();
+      insert.clearBindings();
+      if (rejected) {
+        d_.rollbackTxn();
+      } else {
+        unwrap(d_.commitTxn());
+      }
+      restore(relax);
     } catch (const SQLite::Exception& e) {
       Error error = d_.fromException(e, "staging wave " + wave_.waveId + " of command " + command_.cmdId);
       d_.rollbackTxn();
@@ -994,8 +1025,63 @@ class WaveIngest final : public sync::CommandApplication {
       restore(relax);
       return std::unexpected(f.error);
     }
-    if (next_ == wave_.tasks.size()) phase_ = Phase::kFinal;
+    if (rejected) {
+      // C-C2: none of it; the staged slices go with the sweep.
+      auto outcome = recordRejectedWave(d_, command_, *rejected);
+      if (!outcome) return std::unexpected(outcome.error());
+      outcome_ = *outcome;
+      phase_ = Phase::kSweep;
+    } else if (next_ == wave_.tasks.size()) {
+      phase_ = Phase::kFinal;
+    }
     return std::optional<sync::CommandOutcome>{};
+  }
+
+  Result<std::optional<sync::CommandOutcome>> finish() {
+    auto outcome = applyCommandTxn(d_, command_, gen_);
+    if (!outcome) {
+      phase_ = Phase::kDone;
+      return std::unexpected(outcome.error());
+    }
+    outcome_ = *outcome;
+    try {
+      SQLite::Statement& left = d_.cached("SELECT 1 FROM ingests WHERE gen = ?");
+      ResetOnExit reset{left};
+      left.bind(1, static_cast<int64_t>(gen_));
+      if (!left.executeStep()) {
+        phase_ = Phase::kDone;
+        return std::optional<sync::CommandOutcome>{outcome_};
+      }
+    } catch (const SQLite::Exception&) {
+      // The sweep finds out.
+    }
+    phase_ = Phase::kSweep;
+    return std::optional<sync::CommandOutcome>{};
+  }
+
+  // The command is answered; what is left is deleting hidden rows, a slice
+  // per step. A failure here loses nothing: the next open sweeps again.
+  Result<std::optional<sync::CommandOutcome>> sweep() {
+    if (auto began = d_.beginTxn(); !began) return finishSweep(began.error().describe());
+    try {
+      bool done = detail::sweepIngestSlice(*d_.db, gen_, kSweepSliceRows, &d_.txnChanges);
+      unwrap(d_.commitTxn());
+      if (!done) return std::optional<sync::CommandOutcome>{};
+    } catch (const SQLite::Exception& e) {
+      d_.rollbackTxn();
+      return finishSweep(e.what());
+    } catch (const Failure& f) {
+      d_.rollbackTxn();
+      return finishSweep(f.error.describe());
+    }
+    phase_ = Phase::kDone;
+    return std::optional<sync::CommandOutcome>{outcome_};
+  }
+
+  Result<std::optional<sync::CommandOutcome>> finishSweep(const std::string& why) {
+    d_.log.warn("wave {}: rows of its ingest are left until the next start ({})", wave_.waveId, why);
+    phase_ = Phase::kDone;
+    return std::optional<sync::CommandOutcome>{outcome_};
   }
 
   void restore(bool relax) {
@@ -1013,9 +1099,79 @@ class WaveIngest final : public sync::CommandApplication {
   const sync::WaveAssign& wave_;
   Phase phase_ = Phase::kCheck;
   size_t next_ = 0;
+  int64_t gen_ = 0;
+  std::unordered_set<std::string_view> seen_;  // task ids staged so far (views into wave_)
+  sync::CommandOutcome outcome_;
 };
 
 }  // namespace
+
+namespace detail {
+
+bool sweepIngestSlice(SQLite::Database& db, int64_t gen, int64_t limit, std::vector<TaskChange>* changes) {
+  std::string waveId;
+  bool flipped = false;
+  {
+    SQLite::Statement s(db, "SELECT wave_id, flipped FROM ingests WHERE gen = ?");
+    s.bind(1, static_cast<int64_t>(gen));
+    if (!s.executeStep()) return true;
+    waveId = s.getColumn(0).getString();
+    flipped = s.getColumn(1).getInt64() != 0;
+  }
+  int64_t deleted = 0;
+  if (flipped) {
+    // The rows the revision replaced: older generations, never started.
+    SQLite::Statement s(db, "SELECT id, task_id, station, claimed_by, state FROM tasks WHERE wave_id = ? AND "
+                            "gen < ? AND " FL_REPLACEABLE " LIMIT ?");
+    s.bind(1, waveId);
+    s.bind(2, static_cast<int64_t>(gen));
+    s.bind(3, static_cast<int64_t>(limit));
+    SQLite::Statement del(db, "DELETE FROM tasks WHERE id = ?");
+    std::vector<int64_t> ids;
+    while (s.executeStep()) {
+      ids.push_back(s.getColumn(0).getInt64());
+      if (changes) {
+        std::string claimed = s.getColumn(3).getString();
+        changes->push_back(TaskChange{s.getColumn(1).getString(), waveId,
+                                      claimed.empty() ? s.getColumn(2).getString() : claimed,
+                                      parseTaskState(s.getColumn(4).getString()).value_or(TaskState::kPending),
+                                      std::nullopt});
+      }
+    }
+    for (int64_t id : ids) {
+      del.reset();
+      del.bind(1, static_cast<int64_t>(id));
+      deleted += del.exec();
+    }
+  } else {
+    SQLite::Statement del(db, "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE wave_id = ? AND gen = ? "
+                              "LIMIT ?)");
+    del.bind(1, waveId);
+    del.bind(2, static_cast<int64_t>(gen));
+    del.bind(3, static_cast<int64_t>(limit));
+    deleted = del.exec();
+  }
+  if (deleted >= limit) return false;
+  SQLite::Statement forget(db, "DELETE FROM ingests WHERE gen = ?");
+  forget.bind(1, static_cast<int64_t>(gen));
+  forget.exec();
+  return true;
+}
+
+int64_t sweepAllIngests(SQLite::Database& db) {
+  std::vector<int64_t> gens;
+  {
+    SQLite::Statement s(db, "SELECT gen FROM ingests ORDER BY gen");
+    while (s.executeStep()) gens.push_back(s.getColumn(0).getInt64());
+  }
+  for (int64_t gen : gens) {
+    while (!sweepIngestSlice(db, gen, std::numeric_limits<int32_t>::max(), nullptr)) {
+    }
+  }
+  return static_cast<int64_t>(gens.size());
+}
+
+}  // namespace detail
 
 std::unique_ptr<sync::CommandApplication> TaskStore::startCommand(sync::Command command) {
   auto* assign = std::get_if<sync::WaveAssign>(&command.body);
@@ -1027,7 +1183,7 @@ std::unique_ptr<sync::CommandApplication> TaskStore::startCommand(sync::Command 
 
 namespace {
 
-Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, bool staged) {
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen) {
   if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
   try {
     sync::CommandOutcome outcome;
@@ -1040,7 +1196,7 @@ Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Com
       Answer answer;
       bool duplicate = false;
       if (auto* assign = std::get_if<sync::WaveAssign>(&command.body)) {
-        answer = applyWaveAssign(d, command, *assign, duplicate, staged);
+        answer = applyWaveAssign(d, command, *assign, duplicate, stagedGen);
       } else if (auto* waveCancel = std::get_if<sync::WaveCancel>(&command.body)) {
         answer = applyWaveCancel(d, command, *waveCancel);
       } else if (auto* taskCancel = std::get_if<sync::TaskCancel>(&command.body)) {
@@ -1059,17 +1215,8 @@ Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Com
     return outcome;
   } catch (const WaveRejected& rejected) {
     d.rollbackTxn();
-    auto outcome = recordRejectedWave(d, command, rejected.answer);
-    if (staged) {
-      try {
-        SQLite::Statement& clear = d.cached("DELETE FROM wave_stage WHERE cmd_id = ?");
-        clear.bind(1, command.cmdId);
-        clear.exec();
-      } catch (const SQLite::Exception&) {
-        // Deleted at the next open.
-      }
-    }
-    return outcome;
+    // A staged ingest's rows go with its sweep (WaveIngest, or the next open).
+    return recordRejectedWave(d, command, rejected.answer);
   } catch (const SQLite::Exception& e) {
     Error error = d.fromException(e, "applying command " + command.cmdId + " (" + command.type + ")");
     d.rollbackTxn();
@@ -1150,7 +1297,7 @@ Result<std::optional<Task>> TaskStore::nextTask(std::string_view station, sync::
   Impl& d = *impl_;
   try {
     static const std::string activeSql = std::string("SELECT ") + kTaskColumns +
-                                         " FROM tasks WHERE claimed_by = ? AND state = 'active' "
+                                         " FROM live_tasks WHERE claimed_by = ? AND state = 'active' "
                                          "ORDER BY id LIMIT 1";
     {
       SQLite::Statement& s = d.cached(activeSql.c_str());
@@ -1160,7 +1307,7 @@ Result<std::optional<Task>> TaskStore::nextTask(std::string_view station, sync::
     }
     static const std::string pendingSql =
         std::string("SELECT ") + kTaskColumns +
-        " FROM tasks WHERE station = ? AND kind = ? AND state = 'pending' "
+        " FROM live_tasks WHERE station = ? AND kind = ? AND state = 'pending' "
         "ORDER BY priority DESC, seq_key, id LIMIT 1";
     std::optional<Task> best;
     auto consider = [&](std::string_view forStation) {
@@ -1207,10 +1354,10 @@ Result<std::optional<Task>> firstTaskFor(TaskStore::Impl& d, const std::string& 
 
 Result<std::optional<Task>> TaskStore::findPendingPack(std::string_view station, std::string_view code) {
   static const std::string byOrder = std::string("SELECT ") + kTaskColumns +
-                                     " FROM tasks WHERE order_id = ? AND kind = 'pack' AND state = 'pending' "
+                                     " FROM live_tasks WHERE order_id = ? AND kind = 'pack' AND state = 'pending' "
                                      "ORDER BY priority DESC, id";
   static const std::string byTask = std::string("SELECT ") + kTaskColumns +
-                                    " FROM tasks WHERE task_id = ? AND kind = 'pack' AND state = 'pending'";
+                                    " FROM live_tasks WHERE task_id = ? AND kind = 'pack' AND state = 'pending'";
   auto found = firstTaskFor(*impl_, byOrder, station, code, "finding the pack task of order");
   if (!found || *found) return found;
   return firstTaskFor(*impl_, byTask, station, code, "finding pack task");
@@ -1218,10 +1365,10 @@ Result<std::optional<Task>> TaskStore::findPendingPack(std::string_view station,
 
 Result<std::optional<Task>> TaskStore::findPendingShip(std::string_view station, std::string_view code) {
   static const std::string bySscc = std::string("SELECT ") + kTaskColumns +
-                                    " FROM tasks WHERE sscc = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
+                                    " FROM live_tasks WHERE sscc = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
   static const std::string byTracking =
       std::string("SELECT ") + kTaskColumns +
-      " FROM tasks WHERE tracking = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
+      " FROM live_tasks WHERE tracking = ? AND kind = 'ship' AND state = 'pending' ORDER BY id";
   if (code.empty()) return std::optional<Task>{};
   auto found = firstTaskFor(*impl_, bySscc, station, code, "finding the parcel");
   if (!found || *found) return found;
@@ -1250,7 +1397,7 @@ Result<std::optional<StationPosition>> TaskStore::position(std::string_view stat
 
 Result<std::vector<Task>> TaskStore::tasks(const TaskFilter& filter) {
   Impl& d = *impl_;
-  std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id > ?";
+  std::string sql = std::string("SELECT ") + kTaskColumns + " FROM live_tasks WHERE id > ?";
   if (!filter.waveId.empty()) sql += " AND wave_id = ?";
   if (!filter.station.empty()) sql += " AND (station = ? OR claimed_by = ?)";
   if (filter.state) sql += " AND state = ?";
@@ -1279,11 +1426,11 @@ Result<std::vector<WaveSummary>> TaskStore::waves(size_t limit) {
   try {
     SQLite::Statement s(*d.db,
                         "SELECT w.wave_id, w.revision, w.priority, w.state, w.updated_ms, "
-                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'pending'), "
-                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'active'), "
-                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'done'), "
-                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'short'), "
-                        "(SELECT count(*) FROM tasks t WHERE t.wave_id = w.wave_id AND t.state = 'cancelled') "
+                        "(SELECT count(*) FROM live_tasks t WHERE t.wave_id = w.wave_id AND t.state = 'pending'), "
+                        "(SELECT count(*) FROM live_tasks t WHERE t.wave_id = w.wave_id AND t.state = 'active'), "
+                        "(SELECT count(*) FROM live_tasks t WHERE t.wave_id = w.wave_id AND t.state = 'done'), "
+                        "(SELECT count(*) FROM live_tasks t WHERE t.wave_id = w.wave_id AND t.state = 'short'), "
+                        "(SELECT count(*) FROM live_tasks t WHERE t.wave_id = w.wave_id AND t.state = 'cancelled') "
                         "FROM waves w ORDER BY w.created_ms DESC, w.wave_id LIMIT ?");
     s.bind(1, static_cast<int64_t>(limit));
     std::vector<WaveSummary> out;
@@ -1310,7 +1457,7 @@ Result<std::vector<WaveSummary>> TaskStore::waves(size_t limit) {
 Result<TaskCounts> TaskStore::taskCounts() {
   Impl& d = *impl_;
   try {
-    SQLite::Statement s(*d.db, "SELECT state, count(*) FROM tasks GROUP BY state");
+    SQLite::Statement s(*d.db, "SELECT state, count(*) FROM live_tasks GROUP BY state");
     TaskCounts c;
     while (s.executeStep()) {
       auto state = parseTaskState(s.getColumn(0).getString());

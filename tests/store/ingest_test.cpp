@@ -77,7 +77,8 @@ TEST_F(Ingest, C_C2_BigWaveIsInvisibleUntilItsFinalStepWhileStationsWork) {
   EXPECT_EQ(stationSteps, steps - 1);
   EXPECT_EQ(store->tasks({.waveId = "W-big", .limit = 10000})->size(), 5000u);
   EXPECT_EQ((*store->nextTask("cart1", sync::TaskKind::kPick))->taskId, "B-0");  // arrival order kept
-  EXPECT_EQ(count(options().path, "SELECT count(*) FROM wave_stage"), 0);
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks WHERE id NOT IN (SELECT id FROM live_tasks)"), 0);
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM ingests"), 0);
   // seq contiguous: cmd.results and station events interleaved, none lost.
   auto all = events(*store);
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i]["seq"], static_cast<int64_t>(i + 1));
@@ -108,7 +109,8 @@ TEST_F(Ingest, TaskIdOfAnotherWaveRejectsTheWholeStagedWave) {
   EXPECT_EQ(result["data"]["errors"][0]["code"], "duplicate_task_id");
   EXPECT_EQ(store->tasks({.waveId = "W-2"})->size(), 0u);
   EXPECT_EQ(count(options().path, "SELECT count(*) FROM waves WHERE wave_id = 'W-2'"), 0);
-  EXPECT_EQ(count(options().path, "SELECT count(*) FROM wave_stage"), 0);
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks WHERE wave_id = 'W-2'"), 0);  // swept
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM ingests"), 0);
 }
 
 TEST_F(Ingest, C_C3_StagedRevisionReplacesWhatNeverStartedAndKeepsTheRest) {
@@ -125,7 +127,13 @@ TEST_F(Ingest, C_C3_StagedRevisionReplacesWhatNeverStartedAndKeepsTheRest) {
   for (auto& t : tasks) t.pick.qty = 9;
   auto second = store->startCommand(waveAssign("c-2", "W-1", 2, tasks));
   auto outcome = runSteps(*second, steps, [&] {
-    // The old revision stays whole until the new one is complete.
+    // The old revision stays whole until the final step answers the
+    // command (then the replaced rows are swept, a slice per step).
+    if (resultEvents(*store, "c-2") > 0) {
+      EXPECT_EQ((*store->findTask("T-2999"))->revision, 2);
+      EXPECT_EQ(store->tasks({.waveId = "W-1", .limit = 10000})->size(), 3500u);
+      return;
+    }
     EXPECT_EQ((*store->findTask("T-2999"))->revision, 1);
     EXPECT_FALSE(store->findTask("T-3499")->has_value());
   });
@@ -141,16 +149,60 @@ TEST_F(Ingest, C_C3_StagedRevisionReplacesWhatNeverStartedAndKeepsTheRest) {
   EXPECT_EQ(count(options().path, "SELECT task_count FROM waves WHERE wave_id = 'W-1'"), 3500);
 }
 
+// A task claimed while its wave's revision is staged stays the station's,
+// once (its staged copy goes); a kept task put back to pending later stays
+// visible (it joins the new generation).
+TEST_F(Ingest, C_C3_TaskClaimedWhileTheRevisionIsStagedIsKeptOnce) {
+  auto store = open();
+  auto first = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
+  int steps = 0;
+  ASSERT_TRUE(runSteps(*first, steps));
+  auto tasks = pickTasks("T-", 3000);
+  for (auto& t : tasks) t.pick.qty = 9;
+  auto second = store->startCommand(waveAssign("c-2", "W-1", 2, tasks));
+  bool claimed = false;
+  auto outcome = runSteps(*second, steps, [&] {
+    if (claimed || count(options().path, "SELECT count(*) FROM tasks WHERE revision = 2") == 0) return;
+    auto tx = store->begin();
+    ASSERT_TRUE(tx->setTaskState("T-2500", TaskState::kActive, {.claimedBy = "cart1"}));
+    ASSERT_TRUE(tx->commit());
+    claimed = true;
+  });
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(events(*store).back()["data"]["kept"], nlohmann::json::array({"T-2500"}));
+  auto all = *store->tasks({.waveId = "W-1", .limit = 10000});
+  EXPECT_EQ(all.size(), 3000u);
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const Task& t) { return t.taskId == "T-2500"; }), 1);
+  EXPECT_EQ((*store->findTask("T-2500"))->state, TaskState::kActive);
+  EXPECT_EQ((*store->findTask("T-2500"))->qty, 2);
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks"), 3000);  // replaced rows swept
+  EXPECT_EQ(count(options().path, "SELECT task_count FROM waves WHERE wave_id = 'W-1'"), 3000);
+  // Released back to the queue: still there, once.
+  auto tx = store->begin();
+  ASSERT_TRUE(tx->setTaskState("T-2500", TaskState::kPending, {}));
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ((*store->findTask("T-2500"))->state, TaskState::kPending);
+  EXPECT_EQ(store->taskCounts()->pending, 3000);
+  // A third revision replaces it like any pending task, leaving one row.
+  auto third = store->startCommand(waveAssign("c-3", "W-1", 3, pickTasks("T-", 3000)));
+  ASSERT_TRUE(runSteps(*third, steps));
+  EXPECT_EQ(store->tasks({.waveId = "W-1", .limit = 10000})->size(), 3000u);
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks WHERE task_id = 'T-2500'"), 1);
+}
+
 TEST_F(Ingest, AnAbandonedIngestLeavesNothingAndTheResendAppliesOnce) {
   auto store = open();
   {
     auto app = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
     ASSERT_TRUE(app->step());
     ASSERT_TRUE(app->step());
-    EXPECT_GT(count(options().path, "SELECT count(*) FROM wave_stage"), 0);
+    EXPECT_GT(count(options().path, "SELECT count(*) FROM tasks WHERE id NOT IN (SELECT id FROM live_tasks)"), 0);
   }
-  EXPECT_EQ(count(options().path, "SELECT count(*) FROM wave_stage"), 0);
+  // Staged rows stay invisible until the next ingest (or open) sweeps them.
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM ingests"), 1);
   EXPECT_EQ(store->taskCounts()->pending, 0);
+  EXPECT_EQ(store->tasks({.waveId = "W-1"})->size(), 0u);
   EXPECT_TRUE(events(*store).empty());  // no cmd.result: the OMS sends it again
   auto app = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
   int steps = 0;
@@ -159,6 +211,8 @@ TEST_F(Ingest, AnAbandonedIngestLeavesNothingAndTheResendAppliesOnce) {
   EXPECT_FALSE(outcome->duplicate);
   EXPECT_EQ(store->taskCounts()->pending, 3000);
   EXPECT_EQ(resultEvents(*store, "c-1"), 1);
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks"), 3000);  // the abandoned rows swept
+  EXPECT_EQ(count(options().path, "SELECT count(*) FROM ingests"), 0);
 }
 
 TEST_F(Ingest, ScansAtAnotherStationDuringA50000TaskIngestOnTheLoop) {
@@ -287,7 +341,8 @@ void checkAllOrNothing(const Clock& clock, const StoreOptions& options, const sy
   auto opened = TaskStore::open(options, clock);
   ASSERT_TRUE(opened) << opened.error().describe();
   TaskStore& store = **opened;
-  EXPECT_EQ(count(options.path, "SELECT count(*) FROM wave_stage"), 0);
+  EXPECT_EQ(count(options.path, "SELECT count(*) FROM tasks WHERE id NOT IN (SELECT id FROM live_tasks)"), 0);
+  EXPECT_EQ(count(options.path, "SELECT count(*) FROM ingests"), 0);
   int64_t revision = count(options.path, "SELECT coalesce(max(revision), 0) FROM waves WHERE wave_id = '" +
                                              wave.waveId + "'");
   int64_t ofRevision = count(options.path, "SELECT count(*) FROM tasks WHERE wave_id = '" + wave.waveId +
@@ -368,9 +423,11 @@ TEST_F(IngestCrash, C_C3_SigkillDuringARevisionKeepsTheOldRevisionWholeOrApplies
   std::mt19937 rng(device());
   std::uniform_int_distribution<int> insideFinal(0, 40000);
   int round = 0;
-  for (int revision = 2; revision <= 6; ++revision) {
+  for (int revision = 2; revision <= 7; ++revision) {
     const auto command = waveAssign("c-" + std::to_string(revision), "W-1", revision, tasks);
-    const int points[] = {1, 10, 21, 21, 22};  // check, a slice, the final (twice), after
+    // check, a slice, the final (twice), right after it, amid the sweep of
+    // the replaced rows (steps 23..42)
+    const int points[] = {1, 10, 21, 21, 22, 30};
     int at = points[revision - 2];
     killDuring(options(), command, at, at == 21 ? insideFinal(rng) : 0);
     checkAllOrNothing(clock_, options(), command, revision - 1, 20000,

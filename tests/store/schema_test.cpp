@@ -19,7 +19,8 @@ void createAtVersion(const std::filesystem::path& path, int version) {
     db.exec("INSERT OR REPLACE INTO schema_version (id, version) VALUES (1, " + std::to_string(m.version) + ")");
   }
   if (version >= 1) {
-    db.exec("INSERT INTO waves VALUES ('W-old', 1, 3, 'open', 'c-old', 2, 1, 1)");
+    db.exec("INSERT INTO waves (wave_id, revision, priority, state, cmd_id, task_count, created_ms, updated_ms) "
+            "VALUES ('W-old', 1, 3, 'open', 'c-old', 2, 1, 1)");
     db.exec("INSERT INTO tasks (task_id, wave_id, revision, kind, station, state, priority, seq_key, "
             "spec_json, created_ms, updated_ms) VALUES "
             "('T-old1', 'W-old', 1, 'pick', 'cart1', 'pending', 3, 5, '{}', 1, 1), "
@@ -121,9 +122,12 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
       EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ack_marks WHERE through_seq >= 1").getInt(), 1);
       EXPECT_EQ(db.execAndGet("SELECT max(through_seq) FROM ack_marks").getInt(), 1);
     }
-    // v6: the staging table is there and the database has an epoch for the
-    // high-water file; an upgraded agent announces no gap (it has no file yet).
-    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM wave_stage").getInt(), 0);
+    // v6: the database has an epoch for the high-water file; an upgraded
+    // agent announces no gap (it has no file yet). v7: every task of before
+    // is live, no ingest is open.
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ingests").getInt(), 0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM live_tasks").getInt(),
+              db.execAndGet("SELECT count(*) FROM tasks").getInt());
     EXPECT_GT(db.execAndGet("SELECT value FROM meta WHERE key = 'epoch'").getInt64(), 0);
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events WHERE type = 'store.salvaged'").getInt(), 0);
     if (from >= 5) {
