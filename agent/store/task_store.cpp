@@ -223,9 +223,9 @@ Answer duplicateTaskAnswer(const std::string& waveId, size_t index, const std::s
 // wave.assign (C-C2, C-C3). Returns the answer; task rows are written only
 // when it is accepted. With `stagedGen`, the tasks were already written in
 // slices under that generation (WaveIngest) and this transaction makes them
-// visible by giving the wave row that generation.
+// visible by giving the wave row that generation (`stagedRows` of them).
 Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
-                       const sync::WaveAssign& wave, bool& duplicate, int64_t stagedGen) {
+                       const sync::WaveAssign& wave, bool& duplicate, int64_t stagedGen, int64_t stagedRows) {
   Answer answer;
   answer.waveId = wave.waveId;
   int64_t now = d.clock.nowMs();
@@ -268,31 +268,30 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
   int64_t taskCount = 0;
   const int64_t gen = stagedGen > 0 ? stagedGen : currentGen;
   if (stagedGen > 0) {
-    // Rows that started while the revision was staged stay; their staged
-    // copies go. Then everything live of an older generation that started
-    // is what the revision keeps.
-    SQLite::Statement& dedupe = d.cached(
-        "DELETE FROM tasks WHERE wave_id = ?1 AND gen = ?2 AND task_id IN (SELECT task_id FROM tasks WHERE "
-        "wave_id = ?1 AND gen < ?2 AND NOT " FL_REPLACEABLE ")");
-    dedupe.bind(1, wave.waveId);
-    dedupe.bind(2, static_cast<int64_t>(stagedGen));
-    dedupe.exec();
-    SQLite::Statement& k = d.cached(
-        "SELECT task_id FROM tasks WHERE wave_id = ?1 AND gen < ?2 AND NOT " FL_REPLACEABLE " ORDER BY id");
-    {
-      ResetOnExit reset{k};
-      k.bind(1, wave.waveId);
-      k.bind(2, static_cast<int64_t>(stagedGen));
-      while (k.executeStep()) kept.push_back(k.getColumn(0).getString());
+    // Older rows that started are what the revision keeps (found through
+    // tasks_wave by state: few, whatever the wave's size); a staged copy of
+    // one (it started while the revision was staged) goes.
+    int64_t staged = stagedRows;
+    if (currentRevision) {
+      SQLite::Statement& k = d.cached(
+          "SELECT task_id FROM tasks WHERE wave_id = ?1 AND state IN ('active', 'done', 'short', 'cancelled') "
+          "AND gen < ?2 AND NOT (state = 'cancelled' AND started_ms = 0) ORDER BY id");
+      {
+        ResetOnExit reset{k};
+        k.bind(1, wave.waveId);
+        k.bind(2, static_cast<int64_t>(stagedGen));
+        while (k.executeStep()) kept.push_back(k.getColumn(0).getString());
+      }
+      SQLite::Statement& copy = d.cached("DELETE FROM tasks WHERE task_id = ? AND wave_id = ? AND gen = ?");
+      for (const auto& id : kept) {
+        copy.reset();
+        copy.bind(1, id);
+        copy.bind(2, wave.waveId);
+        copy.bind(3, static_cast<int64_t>(stagedGen));
+        staged -= copy.exec();
+      }
     }
-    SQLite::Statement& n = d.cached("SELECT count(*) FROM tasks WHERE wave_id = ?1 AND gen = ?2");
-    {
-      ResetOnExit reset{n};
-      n.bind(1, wave.waveId);
-      n.bind(2, static_cast<int64_t>(stagedGen));
-      if (n.executeStep()) taskCount = n.getColumn(0).getInt64();
-    }
-    taskCount += static_cast<int64_t>(kept.size());
+    taskCount = staged + static_cast<int64_t>(kept.size());
     // A new wave replaced nothing: the ingest is over; a revision's
     // replaced rows are swept after this transaction.
     SQLite::Statement& flip = d.cached(currentRevision ? "UPDATE ingests SET flipped = 1 WHERE gen = ?"
@@ -852,7 +851,8 @@ void TaskStore::setDeviceHealthSource(std::function<std::vector<sync::ComponentH
 // Commands
 
 namespace {
-Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen);
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen = 0,
+                                             int64_t stagedRows = 0);
 }  // namespace
 
 Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& command) {
@@ -861,7 +861,8 @@ Result<sync::CommandOutcome> TaskStore::applyCommand(const sync::Command& comman
 
 namespace {
 
-Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen);
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen,
+                                             int64_t stagedRows);
 
 // A wave.assign larger than this is written in slices of this many tasks.
 constexpr size_t kStageSliceTasks = 1000;
@@ -946,8 +947,10 @@ class WaveIngest final : public sync::CommandApplication {
     if (auto began = d_.beginTxn(); !began) return std::unexpected(began.error());
     try {
       // Above every generation in use even if the counter was damaged.
-      d_.cached("UPDATE meta SET value = max(value, (SELECT coalesce(max(gen), 0) FROM waves), "
-                "(SELECT coalesce(max(gen), 0) FROM ingests)) + 1 WHERE key = 'gen'")
+      // (and recreated if its row was lost).
+      d_.cached("INSERT INTO meta (key, value) VALUES ('gen', max((SELECT coalesce(max(gen), 0) FROM waves), "
+                "(SELECT coalesce(max(gen), 0) FROM ingests)) + 1) ON CONFLICT (key) DO UPDATE SET "
+                "value = max(meta.value + 1, excluded.value)")
           .exec();
       {
         SQLite::Statement& g = d_.cached("SELECT value FROM meta WHERE key = 'gen'");
@@ -990,6 +993,7 @@ class WaveIngest final : public sync::CommandApplication {
       return std::unexpected(began.error());
     }
     std::optional<Answer> rejected;
+    int64_t sliceRows = 0;
     try {
       SQLite::Statement& insert = d_.cached(kInsertTask);
       const int64_t priority = wave_.priority.value_or(0);
@@ -1006,6 +1010,7 @@ class WaveIngest final : public sync::CommandApplication {
           break;
         }
         insertTask(insert, t, wave_.waveId, wave_.revision, priority, now, gen_);
+        ++sliceRows;
       }
       insert.reset();
       insert.clearBindings();
@@ -1013,6 +1018,7 @@ class WaveIngest final : public sync::CommandApplication {
         d_.rollbackTxn();
       } else {
         unwrap(d_.commitTxn());
+        stagedRows_ += sliceRows;
       }
       restore(relax);
     } catch (const SQLite::Exception& e) {
@@ -1038,7 +1044,7 @@ class WaveIngest final : public sync::CommandApplication {
   }
 
   Result<std::optional<sync::CommandOutcome>> finish() {
-    auto outcome = applyCommandTxn(d_, command_, gen_);
+    auto outcome = applyCommandTxn(d_, command_, gen_, stagedRows_);
     if (!outcome) {
       phase_ = Phase::kDone;
       return std::unexpected(outcome.error());
@@ -1100,6 +1106,7 @@ class WaveIngest final : public sync::CommandApplication {
   Phase phase_ = Phase::kCheck;
   size_t next_ = 0;
   int64_t gen_ = 0;
+  int64_t stagedRows_ = 0;
   std::unordered_set<std::string_view> seen_;  // task ids staged so far (views into wave_)
   sync::CommandOutcome outcome_;
 };
@@ -1183,7 +1190,8 @@ std::unique_ptr<sync::CommandApplication> TaskStore::startCommand(sync::Command 
 
 namespace {
 
-Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen) {
+Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen,
+                                             int64_t stagedRows) {
   if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
   try {
     sync::CommandOutcome outcome;
@@ -1196,7 +1204,7 @@ Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Com
       Answer answer;
       bool duplicate = false;
       if (auto* assign = std::get_if<sync::WaveAssign>(&command.body)) {
-        answer = applyWaveAssign(d, command, *assign, duplicate, stagedGen);
+        answer = applyWaveAssign(d, command, *assign, duplicate, stagedGen, stagedRows);
       } else if (auto* waveCancel = std::get_if<sync::WaveCancel>(&command.body)) {
         answer = applyWaveCancel(d, command, *waveCancel);
       } else if (auto* taskCancel = std::get_if<sync::TaskCancel>(&command.body)) {

@@ -1,7 +1,8 @@
 // Task store benchmarks, each beside a plain-SQLite baseline measured in the
 // same run with the same pragmas (WAL, synchronous=FULL, foreign keys):
 //   wave_ingest_tasks_per_s  a 10,000-task wave.assign applied as the agent
-//                            does (staged in slices, then one final move)
+//                            does (slices into tasks under the ingest's
+//                            generation, then one short visibility step)
 //                            vs raw INSERTs into the store's own schema in one
 //                            transaction (also, as information: vs a bare
 //                            table, and raw INSERTs into a tasks table with
@@ -207,7 +208,8 @@ double rawIngest(const Dir& dir, int run, const std::vector<fl::sync::TaskSpec>&
   Raw raw(dir.file("raw-ingest-" + std::to_string(run) + "-" + std::to_string(static_cast<int>(schema)) + ".db"));
   if (sameSchema) {
     for (const auto& m : agent::migrations()) raw.exec(std::string(m.sql).c_str());
-    raw.exec("INSERT INTO waves VALUES ('W-1', 1, 0, 'open', 'c-1', 10000, 1, 1)");
+    raw.exec("INSERT INTO waves (wave_id, revision, priority, state, cmd_id, task_count, created_ms, updated_ms) "
+             "VALUES ('W-1', 1, 0, 'open', 'c-1', 10000, 1, 1)");
     if (schema == RawSchema::kMinimalIndexes) {
       // The same columns without the FK, the CHECKs, tasks_wave and tasks_active.
       raw.exec("DROP TABLE tasks");

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <random>
 
+#include "agent/store/salvage.h"
 #include "core/event_loop.h"
 #include "store_test_support.h"
 
@@ -213,6 +214,30 @@ TEST_F(Ingest, AnAbandonedIngestLeavesNothingAndTheResendAppliesOnce) {
   EXPECT_EQ(resultEvents(*store, "c-1"), 1);
   EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks"), 3000);  // the abandoned rows swept
   EXPECT_EQ(count(options().path, "SELECT count(*) FROM ingests"), 0);
+}
+
+// Salvage of a database with an unfinished ingest: the staged rows (no wave
+// row yet) are swept, not taken for tasks whose wave row was lost; the
+// generation counter continues above every generation found.
+TEST_F(Ingest, SalvageSweepsAnUnfinishedIngestInsteadOfInventingAWave) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store->applyCommand(waveAssign("c-0", "W-0", 1, pickTasks("K-", 10))));
+    auto app = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
+    ASSERT_TRUE(app->step());
+    ASSERT_TRUE(app->step());
+    ASSERT_TRUE(app->step());
+    EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks WHERE wave_id = 'W-1'"), 2000);
+  }
+  auto target = dir_.path() / "salvaged.db";
+  auto report = salvageDatabase(options().path, target, clock_);
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_EQ(count(target, "SELECT count(*) FROM tasks WHERE wave_id = 'W-1'"), 0);
+  EXPECT_EQ(count(target, "SELECT count(*) FROM waves WHERE wave_id = 'W-1'"), 0);
+  EXPECT_EQ(count(target, "SELECT count(*) FROM ingests"), 0);
+  EXPECT_EQ(count(target, "SELECT count(*) FROM live_tasks"), 10);
+  EXPECT_GE(count(target, "SELECT value FROM meta WHERE key = 'gen'"), 1);
+  for (const auto& e : report->problems) EXPECT_EQ(e.find("W-1"), std::string::npos) << e;
 }
 
 TEST_F(Ingest, ScansAtAnotherStationDuringA50000TaskIngestOnTheLoop) {

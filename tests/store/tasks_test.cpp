@@ -107,16 +107,29 @@ TEST_F(Tasks, OtherStationsTasksAreNotOffered) {
   EXPECT_FALSE(store->nextTask("cart1", sync::TaskKind::kPick)->has_value());
 }
 
-TEST_F(Tasks, NextTaskUsesTheIndex) {
+// The store's lookups go through live_tasks (schema v7): each must still
+// search its index, with the wave row found by its key, and never sort.
+TEST_F(Tasks, LookupsThroughLiveTasksUseTheirIndexes) {
   auto store = open();
   SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
-  SQLite::Statement plan(db,
-                         "EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE station = 'c' AND kind = "
-                         "'pick' AND state = 'pending' ORDER BY priority DESC, seq_key, id LIMIT 1");
-  std::string detail;
-  while (plan.executeStep()) detail += plan.getColumn(3).getString() + ";";
-  EXPECT_NE(detail.find("USING INDEX tasks_next"), std::string::npos) << detail;
-  EXPECT_EQ(detail.find("TEMP B-TREE"), std::string::npos) << detail;
+  const std::pair<const char*, const char*> queries[] = {
+      {"SELECT id FROM live_tasks WHERE station = 'c' AND kind = 'pick' AND state = 'pending' "
+       "ORDER BY priority DESC, seq_key, id LIMIT 1",
+       "tasks_next"},
+      {"SELECT id FROM live_tasks WHERE task_id = 'T-1'", "tasks_id"},
+      {"SELECT id FROM live_tasks WHERE claimed_by = 'c' AND state = 'active' ORDER BY id LIMIT 1", "tasks_active"},
+      {"SELECT id FROM live_tasks WHERE order_id = 'O-1' AND kind = 'pack' AND state = 'pending'", "tasks_pack_order"},
+      {"SELECT id FROM live_tasks WHERE sscc = 'x' AND kind = 'ship' AND state = 'pending' ORDER BY id",
+       "tasks_ship_sscc"},
+  };
+  for (const auto& [sql, index] : queries) {
+    SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + sql);
+    std::string detail;
+    while (plan.executeStep()) detail += plan.getColumn(3).getString() + ";";
+    EXPECT_NE(detail.find(std::string("USING INDEX ") + index), std::string::npos) << sql << ": " << detail;
+    EXPECT_NE(detail.find("SEARCH w USING INDEX sqlite_autoindex_waves_1"), std::string::npos) << sql << ": " << detail;
+    EXPECT_EQ(detail.find("TEMP B-TREE"), std::string::npos) << sql << ": " << detail;
+  }
 }
 
 TEST_F(Tasks, ListFiltersByWaveStationAndState) {
