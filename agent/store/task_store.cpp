@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -999,7 +1000,14 @@ class WaveIngest final : public sync::CommandApplication {
       const int64_t priority = wave_.priority.value_or(0);
       const int64_t now = d_.clock.nowMs();
       size_t end = std::min(next_ + kStageSliceTasks, wave_.tasks.size());
+      // (StoreOptions::ingestSliceBudget: early end of a slow slice)
+      const auto budget = d_.options.ingestSliceBudget;
+      const auto deadline = std::chrono::steady_clock::now() + budget;
       for (; next_ < end; ++next_) {
+        if (budget.count() > 0 && sliceRows > 0 && sliceRows % 64 == 0 &&
+            std::chrono::steady_clock::now() > deadline) {
+          break;
+        }
         const sync::TaskSpec& t = wave_.tasks[next_];
         if (!seen_.insert(t.taskId).second) {
           rejected = duplicateTaskAnswer(wave_.waveId, next_, t.taskId, "");

@@ -38,6 +38,11 @@ struct StoreOptions {
   int64_t maxSizeBytes = 0;
   // PRAGMA quick_check at open (skip only in benchmarks of open itself).
   bool quickCheckOnOpen = true;
+  // A slice of a big wave's ingest ends after this long even before its
+  // 1,000 tasks, so a slow disk or a busy CPU makes slices smaller rather
+  // than stations wait longer. 0: slices of 1,000 whatever they take (tests
+  // that count steps).
+  std::chrono::milliseconds ingestSliceBudget{5};
 
   // {dataDir}/floorlink.db, site/agent ids and the [storage] section.
   static StoreOptions fromConfig(const config::Config& config);

@@ -97,6 +97,22 @@ TEST_F(Ingest, C_C2_BigWaveIsInvisibleUntilItsFinalStepWhileStationsWork) {
   EXPECT_EQ(store->tasks({.waveId = "W-big", .limit = 10000})->size(), 5000u);
 }
 
+// With a time budget a slice ends early (1 ms is less than 1,000 inserts
+// take here), and the wave is still whole and in arrival order.
+TEST_F(Ingest, ASliceOverItsTimeBudgetEndsEarly) {
+  auto o = options();
+  o.ingestSliceBudget = std::chrono::milliseconds(1);
+  auto store = open(o);
+  auto app = store->startCommand(waveAssign("c-big", "W-big", 1, pickTasks("B-", 5000, "cart1")));
+  int steps = 0;
+  auto outcome = runSteps(*app, steps);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(outcome->status, "accepted");
+  EXPECT_GT(steps, 7);  // more than the check, five slices of 1,000 and the final step
+  EXPECT_EQ(store->tasks({.waveId = "W-big", .limit = 10000})->size(), 5000u);
+  EXPECT_EQ((*store->nextTask("cart1", sync::TaskKind::kPick))->taskId, "B-0");
+}
+
 TEST_F(Ingest, TaskIdOfAnotherWaveRejectsTheWholeStagedWave) {
   auto store = open();
   ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("B-3000")})));

@@ -103,6 +103,7 @@ class StoreTest : public ::testing::Test {
     o.path = dir_.path() / "floorlink.db";
     o.site = "dc1";
     o.agentId = "pc7";
+    o.ingestSliceBudget = std::chrono::milliseconds(0);  // slices of 1,000: tests count steps
     return o;
   }
   std::unique_ptr<TaskStore> open(StoreOptions o) {
