@@ -1,38 +1,20 @@
 #pragma once
 // Helpers of the MQTT benchmarks (bench_sync, bench_fleet): the realistic
-// backlog they fill the outbox with, the bare Paho publisher that is their
-// baseline, process RSS and the figures file.
-#include <fmt/format.h>
+// backlog they fill the outbox with and the bare Paho publisher that is their
+// baseline.
 #include <mqtt/async_client.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/store/task_store.h"
+#include "bench/bench_util.h"
 
 namespace floorlink::bench {
-
-[[noreturn]] inline void die(const char* bench, const std::string& what) {
-  std::fprintf(stderr, "%s: %s\n", bench, what.c_str());
-  std::exit(1);
-}
-
-// A field of /proc/PID/status ("VmRSS", "RssAnon") in MiB; pid 0: this process.
-inline double statusMib(const char* field, int pid = 0) {
-  std::ifstream in(pid ? "/proc/" + std::to_string(pid) + "/status" : std::string("/proc/self/status"));
-  std::string line, key = std::string(field) + ":";
-  while (std::getline(in, line)) {
-    if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size())) / 1024.0;
-  }
-  return 0;
-}
 
 // `count` pick.confirmed events with their data (a realistic event size),
 // committed 5,000 per transaction; `offset` numbers the tasks on.
@@ -116,33 +98,5 @@ class WindowedPublisher : public mqtt::iaction_listener {
   int inflight_ = 0;
   const int window_;
 };
-
-struct Figure {
-  std::string name;
-  double value;
-  std::string unit;
-  double baseline;
-};
-
-// Prints the table and writes $FLOORLINK_BENCH_OUT/<file> (default: .) as a
-// list of {"name","value","unit","baseline","ratio"}.
-inline void writeFigures(const char* bench, const std::vector<Figure>& figures, const std::string& file) {
-  std::printf("%-36s %12s %-5s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
-  std::string json = "[\n";
-  for (size_t i = 0; i < figures.size(); ++i) {
-    const Figure& f = figures[i];
-    double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
-    std::printf("%-36s %12.3f %-5s %12.3f %8.2f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline, ratio);
-    json += fmt::format(R"(  {{"name": "{}", "value": {:.6f}, "unit": "{}", "baseline": {:.6f}, "ratio": {:.4f}}}{})",
-                        f.name, f.value, f.unit, f.baseline, ratio, i + 1 < figures.size() ? ",\n" : "\n");
-  }
-  json += "]\n";
-  const char* out = std::getenv("FLOORLINK_BENCH_OUT");
-  std::string path = std::string(out && *out ? out : ".") + "/" + file;
-  std::ofstream f(path);
-  f << json;
-  if (!f) die(bench, "cannot write " + path);
-  std::printf("wrote %s\n", path.c_str());
-}
 
 }  // namespace floorlink::bench
