@@ -79,8 +79,8 @@ class MqttClient {
   virtual Status connect(const MqttConnectParams& params) = 0;
   // Queues a publish (fails at once when not connected); the PUBACK, or a
   // failure to send, arrives through handlers.published(id).
-  virtual Result<uint64_t> publish(const std::string& topic, const std::string& payload, int qos,
-                                   bool retained) = 0;
+  // The payload is taken (moved into the message, no copy per publish).
+  virtual Result<uint64_t> publish(const std::string& topic, std::string payload, int qos, bool retained) = 0;
   virtual Status subscribe(const std::vector<std::string>& topics, int qos) = 0;
   // Blocking, bounded: publishes and waits for the broker's PUBACK (shutdown only).
   virtual Status publishAndWait(const std::string& topic, const std::string& payload, int qos,

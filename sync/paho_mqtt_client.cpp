@@ -193,13 +193,15 @@ class PahoMqttClient final : public MqttClient {
   // send and receive threads hold for milliseconds under load, and the loop
   // thread must not wait for it (an operator's scan would queue behind).
   // The sender thread hands messages to Paho in order.
-  Result<uint64_t> publish(const std::string& topic, const std::string& payload, int qos,
-                           bool retained) override {
+  Result<uint64_t> publish(const std::string& topic, std::string payload, int qos, bool retained) override {
     if (!connected_.load()) return fail(ErrorCode::kDisconnected, "MQTT publish failed: not connected");
     uint64_t id = nextPublishId_++;
+    // One shared copy of the topic (every event goes to …/evt), the payload moved in.
+    if (!topicRef_ || topicRef_.str() != topic) topicRef_ = mqtt::string_ref(topic);
+    auto message = mqtt::make_message(topicRef_, mqtt::binary_ref(std::move(payload)), qos, retained);
     {
       std::lock_guard lock(sendMutex_);
-      sendQueue_.push_back(Outgoing{id, mqtt::make_message(topic, payload, qos, retained)});
+      sendQueue_.push_back(Outgoing{id, std::move(message)});
     }
     // Wake the sender once per loop turn, after the callbacks already queued
     // (PUBACKs freeing window slots) have added theirs: one wake-up per batch
@@ -376,18 +378,43 @@ class PahoMqttClient final : public MqttClient {
 
   struct PublishListener final : mqtt::iaction_listener {
     explicit PublishListener(PahoMqttClient& c) : owner(c) {}
-    void on_success(const mqtt::token& tok) override { report(tok, true); }
-    void on_failure(const mqtt::token& tok) override { report(tok, false); }
-    void report(const mqtt::token& tok, bool success) {
+    void on_success(const mqtt::token& tok) override {
+      owner.pubacked(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(tok.get_user_context())));
+    }
+    void on_failure(const mqtt::token& tok) override {
       auto id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(tok.get_user_context()));
-      std::string err = success ? std::string() : describeFailure(tok.get_return_code(),
-                                                                   static_cast<int>(tok.get_reason_code()));
-      owner.post([id, success, err](MqttHandlers& h) {
-        if (h.published) h.published(id, success, err);
+      std::string err = describeFailure(tok.get_return_code(), static_cast<int>(tok.get_reason_code()));
+      owner.post([id, err](MqttHandlers& h) {
+        if (h.published) h.published(id, false, err);
       });
     }
     PahoMqttClient& owner;
   };
+
+  // PUBACKs reach the loop in batches: the first of a batch posts, the ones
+  // that arrive before the loop runs it join it. One loop wake-up, one
+  // allocation and one pump for many PUBACKs instead of each.
+  void pubacked(uint64_t id) {
+    bool first;
+    {
+      std::lock_guard lock(pubackMutex_);
+      first = pubacks_.empty();
+      pubacks_.push_back(id);
+    }
+    if (!first) return;
+    post([this](MqttHandlers& h) {
+      std::vector<uint64_t> batch;
+      {
+        std::lock_guard lock(pubackMutex_);
+        batch.swap(pubacks_);
+      }
+      static const std::string kNoError;
+      // `this` may be gone once a handler ran (the owner may retire us): only locals from here.
+      for (uint64_t done : batch) {
+        if (h.published) h.published(done, true, kNoError);
+      }
+    });
+  }
 
   struct SubscribeListener final : mqtt::iaction_listener {
     explicit SubscribeListener(PahoMqttClient& c) : owner(c) {}
@@ -431,6 +458,9 @@ class PahoMqttClient final : public MqttClient {
   std::unique_ptr<mqtt::async_client> client_;
   std::atomic<bool> connected_{false};
   bool wakePosted_ = false;  // loop thread only
+  mqtt::string_ref topicRef_;  // loop thread only: topic of the last publish
+  std::mutex pubackMutex_;
+  std::vector<uint64_t> pubacks_;  // PUBACKed publish ids not yet handed to the loop
   // Publishes on their way to Paho (sender_ thread; stopped before client_ goes).
   std::mutex sendMutex_;
   std::condition_variable sendCv_;

@@ -573,20 +573,22 @@ class MqttSync final : public Sync {
         reportTooLarge(prefetch_.front());
         return;  // kept; nothing after it goes either (C-E4)
       }
-      OutboxEvent ev = std::move(prefetch_.front());
+      const int64_t seq = prefetch_.front().seq;
+      // The stored bytes go to the client as they are (C-E3), moved, not copied.
+      auto id = client_->publish(evtTopic_, std::move(prefetch_.front().payload), kQos, false);
       prefetch_.pop_front();
-      auto id = client_->publish(evtTopic_, ev.payload, kQos, false);
       if (!id) {
-        // The connection is going; connectionLost will follow and we resend then.
-        log_.debug("publish of seq {} failed: {}", ev.seq, id.error().describe());
-        prefetch_.push_front(std::move(ev));
+        // The connection is going; connectionLost will follow and we resend then
+        // (from the store: the prefetched payloads are dropped, lastSent_ stays).
+        log_.debug("publish of seq {} failed: {}", seq, id.error().describe());
+        prefetch_.clear();
         return;
       }
-      inflight_.emplace(*id, ev.seq);
-      lastSent_ = ev.seq;
+      inflight_.emplace(*id, seq);
+      lastSent_ = seq;
       ++counters_.eventsSent;
-      if (ev.seq <= highestSent_) ++counters_.eventsResent;
-      highestSent_ = std::max(highestSent_, ev.seq);
+      if (seq <= highestSent_) ++counters_.eventsResent;
+      highestSent_ = std::max(highestSent_, seq);
       if (!waitingSince_) waitingSince_ = clock_->steadyNow();
     }
   }

@@ -39,12 +39,7 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-struct Figure {
-  std::string name;
-  double value;
-  std::string unit;
-  double baseline;
-};
+using floorlink::bench::Figure;
 
 using floorlink::bench::percentile;
 
@@ -212,25 +207,8 @@ int main() {
   figures.push_back({"print_job_ms", percentile(jobMs, 0.5), "ms", percentile(raw, 0.5)});
   figures.push_back({"print_job_ms_p99", percentile(jobMs, 0.99), "ms", percentile(raw, 0.99)});
 
-  std::printf("%-24s %12s %6s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
-  std::string json = "[\n";
-  for (size_t i = 0; i < figures.size(); ++i) {
-    const Figure& f = figures[i];
-    double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
-    std::printf("%-24s %12.3f %6s %12.3f %8.2f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline, ratio);
-    json += fmt::format(R"(  {{"name": "{}", "value": {:.6f}, "unit": "{}", "baseline": {:.6f}, "ratio": {:.4f}}}{})",
-                        f.name, f.value, f.unit, f.baseline, ratio, i + 1 < figures.size() ? ",\n" : "\n");
-  }
-  json += "]\n";
+  floorlink::bench::writeFigures("bench_printers", figures, "printers.json");
   std::printf("baselines: label_fill_naive_us (no escaping, no verification); print_raw_roundtrip_ms (label + ~HS "
               "on a blocking socket)\n");
-  const char* dir = std::getenv("FLOORLINK_BENCH_OUT");
-  std::string path = std::string(dir && *dir ? dir : ".") + "/printers.json";
-  std::ofstream out(path);
-  out << json;
-  if (!out) {
-    std::fprintf(stderr, "bench_printers: cannot write %s\n", path.c_str());
-    return 1;
-  }
   return 0;
 }

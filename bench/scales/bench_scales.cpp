@@ -40,12 +40,7 @@ inline void keep(const T& value) {
   asm volatile("" : : "r,m"(value) : "memory");
 }
 
-struct Figure {
-  std::string name;
-  double value;
-  std::string unit;
-  double baseline;
-};
+using floorlink::bench::Figure;
 
 template <class Fn>
 double nsPerCall(size_t iterations, Fn&& fn) {
@@ -160,24 +155,6 @@ int main() {
   std::vector<Figure> figures = parseFigures();
   for (auto& f : settleFigures()) figures.push_back(f);
 
-  std::printf("%-36s %12s %-4s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
-  std::string json = "[\n";
-  for (size_t i = 0; i < figures.size(); ++i) {
-    const Figure& f = figures[i];
-    double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
-    std::printf("%-36s %12.3f %-4s %12.3f %8.2f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline, ratio);
-    json += fmt::format(R"(  {{"name": "{}", "value": {:.6f}, "unit": "{}", "baseline": {:.6f}, "ratio": {:.4f}}}{})",
-                        f.name, f.value, f.unit, f.baseline, ratio, i + 1 < figures.size() ? ",\n" : "\n");
-  }
-  json += "]\n";
-  const char* dir = std::getenv("FLOORLINK_BENCH_OUT");
-  std::string path = std::string(dir && *dir ? dir : ".") + "/scales.json";
-  std::ofstream out(path);
-  out << json;
-  if (!out) {
-    std::fprintf(stderr, "bench_scales: cannot write %s\n", path.c_str());
-    return 1;
-  }
-  std::printf("wrote %s\n", path.c_str());
+  floorlink::bench::writeFigures("bench_scales", figures, "scales.json");
   return 0;
 }

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/mqtt_bench.h"
 #include "tests/support/loop_thread.h"
 #include "agent/store/task_store.h"
 #include "core/clock.h"
@@ -53,32 +54,18 @@ namespace {
 
 constexpr int kBacklog = 100'000;
 constexpr int kWindow = 64;
-constexpr int kDrainRounds = 3;
+constexpr int kDrainRounds = 5;
 constexpr int kWaveTasks = 1000;
 constexpr int kLatencyRounds = 30;
 constexpr int kBurst = 1000;
 constexpr int kBurstRounds = 20;
 
-struct Figure {
-  std::string name;
-  double value;
-  std::string unit;
-  double baseline;
-};
+using floorlink::bench::Figure;
+using floorlink::bench::WindowedPublisher;
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "bench_sync: %s\n", what.c_str());
-  std::exit(1);
-}
+[[noreturn]] void die(const std::string& what) { floorlink::bench::die("bench_sync", what); }
 
-double rssMib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
+double rssMib() { return floorlink::bench::statusMib("VmRSS"); }
 
 using floorlink::bench::percentile;
 
@@ -99,24 +86,7 @@ fl::config::Config agentConfig(const std::string& url) {
 }
 
 void fillBacklog(fl::agent::TaskStore& store) {
-  // Realistic event size: a pick.confirmed with its data.
-  int done = 0;
-  while (done < kBacklog) {
-    auto tx = store.begin();
-    if (!tx) die("begin: " + tx.error().describe());
-    for (int i = 0; i < 5000 && done < kBacklog; ++i, ++done) {
-      fl::sync::EventDraft d;
-      d.type = "pick.confirmed";
-      d.occurredAt = 1763780000000 + done;
-      d.station = "cart" + std::to_string(done % 4 + 1);
-      d.taskId = "W1-T" + std::to_string(done + 1);
-      d.waveId = "W1";
-      d.dataJson = R"({"bin":"A-01-02","sku":"SKU-)" + std::to_string(done % 977) +
-                   R"(","gtin":"09506000134352","qty":2,"lot":"L2311","expiry":"2027-01-31"})";
-      if (auto r = tx->appendEvent(d); !r) die("appendEvent: " + r.error().describe());
-    }
-    if (auto r = tx->commit(); !r) die("commit: " + r.error().describe());
-  }
+  if (auto r = floorlink::bench::appendPickEvents(store, kBacklog); !r) die("backlog: " + r.error().describe());
 }
 
 // Baseline: a bare Paho async client, QoS 1, at most kWindow unacknowledged.
@@ -130,87 +100,29 @@ double bareDrain(const std::string& url, const std::vector<std::string>& payload
   auto sim = fl::omssim::OmsSim::connect(so);
   if (!sim) die(sim.error().describe());
   mqtt::async_client client(url, "bare-paho", mqtt::create_options(MQTTVERSION_5), nullptr);
-  mqtt::connect_options opts;
-  opts.set_mqtt_version(MQTTVERSION_5);
-  opts.set_clean_session(false);
-  opts.set_clean_start(true);
-  opts.set_max_inflight(kWindow + 16);
-  client.connect(opts)->wait();
-  std::mutex m;
-  std::condition_variable cv;
-  int inflight = 0;
-  struct Listener : mqtt::iaction_listener {
-    std::mutex* m;
-    std::condition_variable* cv;
-    int* inflight;
-    void on_success(const mqtt::token&) override { done(); }
-    void on_failure(const mqtt::token&) override { done(); }
-    void done() {
-      std::lock_guard lock(*m);
-      --*inflight;
-      cv->notify_one();
-    }
-  } listener;
-  listener.m = &m;
-  listener.cv = &cv;
-  listener.inflight = &inflight;
+  WindowedPublisher publisher(floorlink::bench::connectBare(client, kWindow));
   auto start = Clock::now();
-  for (const auto& p : payloads) {
-    {
-      std::unique_lock lock(m);
-      cv.wait(lock, [&] { return inflight < kWindow; });
-      ++inflight;
-    }
-    client.publish(mqtt::make_message("wh/v1/dc1/base/evt", p, 1, false), nullptr, listener);
-  }
+  publisher.publishAll(client, "wh/v1/dc1/base/evt", payloads);
   const int64_t last = firstSeq - 1 + kBacklog;
   if (!(*sim)->waitFor([last](auto& s) { return s.contiguousThrough >= last; }, 120s)) {
     die("baseline OMS got " + std::to_string((*sim)->summary().contiguousThrough));
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  {
-    std::unique_lock lock(m);
-    cv.wait_for(lock, 10s, [&] { return inflight == 0; });
-  }
+  publisher.waitIdle(10s);
   client.disconnect()->wait();
   return kBacklog / secs;
 }
 
 // Baseline of a burst: bare Paho publishes `payloads` at once (window kWindow);
 // returns ms from the first publish to the OMS holding the last one.
-double bareBurst(mqtt::async_client& client, fl::omssim::OmsSim& sim, const std::vector<std::string>& payloads,
-                 int64_t last) {
-  std::mutex m;
-  std::condition_variable cv;
-  int inflight = 0;
-  struct Listener : mqtt::iaction_listener {
-    std::mutex* m;
-    std::condition_variable* cv;
-    int* inflight;
-    void on_success(const mqtt::token&) override { done(); }
-    void on_failure(const mqtt::token&) override { done(); }
-    void done() {
-      std::lock_guard lock(*m);
-      --*inflight;
-      cv->notify_one();
-    }
-  } listener;
-  listener.m = &m;
-  listener.cv = &cv;
-  listener.inflight = &inflight;
+double bareBurst(mqtt::async_client& client, int window, fl::omssim::OmsSim& sim,
+                 const std::vector<std::string>& payloads, int64_t last) {
+  WindowedPublisher publisher(window);
   auto start = Clock::now();
-  for (const auto& p : payloads) {
-    {
-      std::unique_lock lock(m);
-      cv.wait(lock, [&] { return inflight < kWindow; });
-      ++inflight;
-    }
-    client.publish(mqtt::make_message("wh/v1/dc1/base/evt", p, 1, false), nullptr, listener);
-  }
+  publisher.publishAll(client, "wh/v1/dc1/base/evt", payloads);
   if (!sim.waitFor([last](auto& s) { return s.contiguousThrough >= last; }, 60s)) die("bare burst stalled");
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  std::unique_lock lock(m);
-  cv.wait_for(lock, 10s, [&] { return inflight == 0; });
+  publisher.waitIdle(10s);
   return ms;
 }
 
@@ -257,7 +169,7 @@ int main() {
   figures.push_back({"rss_at_100k_backlog_mib", rss, "MiB", rssBase});
 
   // --- Drain: the agent reconnects and sends 100,000 unacked events; the OMS
-  // acks. Three rounds, each agent drain followed by the bare one, medians
+  // acks. Five rounds, each agent drain followed by the bare one, medians
   // reported: a single pair swung between 0.66 and 0.95 on the 2-core VM.
   std::vector<double> agentRates, bareRates;
   for (int round = 0; round < kDrainRounds; ++round) {
@@ -355,12 +267,7 @@ int main() {
     auto baseSim = fl::omssim::OmsSim::connect(bo);
     if (!baseSim) die(baseSim.error().describe());
     mqtt::async_client bare(url, "bare-paho-burst", mqtt::create_options(MQTTVERSION_5), nullptr);
-    mqtt::connect_options opts;
-    opts.set_mqtt_version(MQTTVERSION_5);
-    opts.set_clean_session(false);
-    opts.set_clean_start(true);
-    opts.set_max_inflight(kWindow + 16);
-    bare.connect(opts)->wait();
+    const int bareWindow = floorlink::bench::connectBare(bare, kWindow);
     std::vector<double> agentMs, bareMs;
     int64_t bareLast = 0;
     for (int round = 0; round < kBurstRounds; ++round) {
@@ -401,7 +308,7 @@ int main() {
         p.replace(seqAt + 6, seqEnd - seqAt - 6, std::to_string(bareLast));
         payloads.push_back(std::move(p));
       }
-      bareMs.push_back(bareBurst(bare, **baseSim, payloads, bareLast));
+      bareMs.push_back(bareBurst(bare, bareWindow, **baseSim, payloads, bareLast));
     }
     bare.disconnect()->wait();
     std::fprintf(stderr, "burst: agent p50 %.1f ms p99 %.1f ms (window %zu), bare Paho p50 %.1f ms p99 %.1f ms\n",
@@ -416,21 +323,6 @@ int main() {
   });
   std::filesystem::remove_all(*dir);
 
-  std::printf("%-36s %12s %-5s %12s %8s\n", "figure", "value", "unit", "baseline", "ratio");
-  std::string json = "[\n";
-  for (size_t i = 0; i < figures.size(); ++i) {
-    const Figure& f = figures[i];
-    double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
-    std::printf("%-36s %12.3f %-5s %12.3f %8.2f\n", f.name.c_str(), f.value, f.unit.c_str(), f.baseline, ratio);
-    json += fmt::format(R"(  {{"name": "{}", "value": {:.6f}, "unit": "{}", "baseline": {:.6f}, "ratio": {:.4f}}}{})",
-                        f.name, f.value, f.unit, f.baseline, ratio, i + 1 < figures.size() ? ",\n" : "\n");
-  }
-  json += "]\n";
-  const char* out = std::getenv("FLOORLINK_BENCH_OUT");
-  std::string path = std::string(out && *out ? out : ".") + "/sync.json";
-  std::ofstream f(path);
-  f << json;
-  if (!f) die("cannot write " + path);
-  std::printf("wrote %s\n", path.c_str());
+  floorlink::bench::writeFigures("bench_sync", figures, "sync.json");
   return 0;
 }

@@ -169,10 +169,26 @@ struct OmsSim::Impl : mqtt::callback {
   }
 
   void publishAck(int64_t n) { publishAck(opt.site + "/" + opt.agent, n); }
+  // Acks in flight stay below the broker's receive maximum (mosquitto's is
+  // 20): past it Paho C queues the publishes and sends that queue only on its
+  // own timed wake-up, about 20 a second, which starves a fleet of its acks.
+  static constexpr int kMaxAcksInFlight = 16;
+  std::atomic<int> acksInFlight{0};
+  struct AckListener final : mqtt::iaction_listener {
+    std::atomic<int>* inFlight = nullptr;
+    void on_success(const mqtt::token&) override { --*inFlight; }
+    void on_failure(const mqtt::token&) override { --*inFlight; }
+  } ackListener;
+
   void publishAck(const std::string& key, int64_t n) {
+    ackListener.inFlight = &acksInFlight;
+    ++acksInFlight;
     try {
-      client->publish("wh/v1/" + key + "/ack", "{\"v\":1,\"acked_through\":" + std::to_string(n) + "}", 1, false);
+      client->publish(mqtt::make_message("wh/v1/" + key + "/ack",
+                                         "{\"v\":1,\"acked_through\":" + std::to_string(n) + "}", 1, false),
+                      nullptr, ackListener);
     } catch (const mqtt::exception&) {
+      --acksInFlight;
       // Not connected: the agent resends after its ack timeout and we ack again.
     }
   }
@@ -193,14 +209,15 @@ struct OmsSim::Impl : mqtt::callback {
         std::lock_guard lock(mutex);
         for (auto& [key, a] : agents) {
           auto last = lastAck.try_emplace(key, now - opt.ackInterval).first;
-          if (a.needAck && a.sum.contiguousThrough > 0 && now - last->second >= opt.ackInterval) {
+          if (a.needAck && a.sum.contiguousThrough > 0 && now - last->second >= opt.ackInterval &&
+              acksInFlight.load() < kMaxAcksInFlight) {
             a.needAck = false;
             last->second = now;
             due.push_back({now + opt.ackDelay, key, a.sum.contiguousThrough});
           }
         }
       }
-      while (!due.empty() && due.front().at <= now) {
+      while (!due.empty() && due.front().at <= now && acksInFlight.load() < kMaxAcksInFlight) {
         int64_t n = due.front().n;
         std::string key = due.front().key;
         due.pop_front();
@@ -231,6 +248,7 @@ OmsSim::~OmsSim() {
     if (impl_->client->is_connected()) impl_->client->disconnect()->wait_for(std::chrono::seconds(2));
   } catch (...) {
   }
+  impl_->client.reset();  // before the ack listener it may still call
 }
 
 Result<std::unique_ptr<OmsSim>> OmsSim::connect(const OmsSimOptions& o) {
@@ -248,7 +266,12 @@ Result<std::unique_ptr<OmsSim>> OmsSim::connect(const OmsSimOptions& o) {
     if (o.mqttVersion >= 5) {
       opts.set_mqtt_version(MQTTVERSION_5);
       opts.set_clean_session(false);
-      opts.set_clean_start(true);
+      opts.set_clean_start(!o.keepSession);
+      if (o.keepSession) {
+        mqtt::properties props;
+        props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
+        opts.set_properties(props);
+      }
     } else {
       opts.set_mqtt_version(MQTTVERSION_3_1_1);
     }

@@ -34,6 +34,11 @@ struct OmsSimOptions {
   // Seqs before this one were processed in an earlier run: contiguity (and
   // so every ack) counts from here. 1 for a new agent database.
   int64_t startSeq = 1;
+  // MQTT 5: keep the broker session (clean start off, an hour's expiry), so
+  // the subscriptions and the events queued for it survive the sim's own
+  // reconnect or, with broker persistence, a broker restart. Reconnect by
+  // connecting a new OmsSim with the same clientId.
+  bool keepSession = false;
 };
 
 struct OmsSimSummary {
@@ -85,6 +90,10 @@ class OmsSim {
   explicit OmsSim(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Sets TCP_NODELAY on this process's TCP sockets whose peer is the port of
+// `url` (Paho C has no socket hook; the agent's adaptor does the same).
+void setNoDelayTowardPort(const std::string& url);
 
 // A wave.assign with `tasks` pick tasks (valid per §4), as JSON text.
 std::string generateWave(const std::string& cmdId, const std::string& waveId, int revision, int tasks);
