@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace floorlink {
@@ -64,6 +66,7 @@ EventLoop::~EventLoop() {
 }
 
 Result<EventLoop::WatchId> EventLoop::watchFd(int fd, uint32_t events, IoCallback callback) {
+  assertLoopThread();
   WatchId id = nextWatchId_++;
   epoll_event ev{};
   ev.events = toEpoll(events);
@@ -76,6 +79,7 @@ Result<EventLoop::WatchId> EventLoop::watchFd(int fd, uint32_t events, IoCallbac
 }
 
 Status EventLoop::modifyFd(WatchId id, uint32_t events) {
+  assertLoopThread();
   auto it = watches_.find(id);
   if (it == watches_.end()) return fail(ErrorCode::kNotFound, "no such fd watch");
   epoll_event ev{};
@@ -88,6 +92,7 @@ Status EventLoop::modifyFd(WatchId id, uint32_t events) {
 }
 
 void EventLoop::unwatchFd(WatchId id) {
+  assertLoopThread();
   auto it = watches_.find(id);
   if (it == watches_.end()) return;
   epoll_ctl(epollFd_, EPOLL_CTL_DEL, it->second.fd, nullptr);
@@ -96,6 +101,7 @@ void EventLoop::unwatchFd(WatchId id) {
 
 EventLoop::TimerId EventLoop::addTimer(std::chrono::milliseconds delay, Callback callback,
                                        std::chrono::milliseconds period) {
+  assertLoopThread();
   TimerId id = nextTimerId_++;
   auto due = std::chrono::steady_clock::now() + delay;
   timers_.emplace(id, Timer{due, period, std::move(callback)});
@@ -104,11 +110,13 @@ EventLoop::TimerId EventLoop::addTimer(std::chrono::milliseconds delay, Callback
 }
 
 void EventLoop::cancelTimer(TimerId id) {
+  assertLoopThread();
   // The queue entry is left behind and skipped when it comes due.
   timers_.erase(id);
 }
 
 Status EventLoop::watchSignal(int signo, Callback callback) {
+  assertLoopThread();
   sigset_t mask;
   sigemptyset(&mask);
   for (auto& [s, _] : signals_) sigaddset(&mask, s);
@@ -146,7 +154,19 @@ void EventLoop::stop() {
   post([this] { stopping_ = true; });
 }
 
-bool EventLoop::isLoopThread() const { return std::this_thread::get_id() == loopThread_; }
+bool EventLoop::isLoopThread() const {
+  auto runner = loopThread_.load(std::memory_order_relaxed);
+  return runner == std::thread::id{} || runner == std::this_thread::get_id();
+}
+
+void EventLoop::assertLoopThread(std::source_location where) const {
+  if (isLoopThread()) return;
+  // A loop-only API off the loop thread is a data race on state that SQLite,
+  // devices and workflows share; stopping here beats corrupting it.
+  std::fprintf(stderr, "floorlink: loop-only API called off the event-loop thread at %s:%u (%s)\n",
+               where.file_name(), static_cast<unsigned>(where.line()), where.function_name());
+  std::abort();
+}
 
 int EventLoop::nextTimeoutMs() const {
   if (timerQueue_.empty()) return -1;
@@ -218,8 +238,20 @@ Status EventLoop::runOnce(int timeoutMs) {
   return ok();
 }
 
+// Binds the loop to the calling thread for as long as it runs.
+class EventLoop::RunScope {
+ public:
+  explicit RunScope(EventLoop& loop) : loop_(loop) { loop_.loopThread_.store(std::this_thread::get_id()); }
+  ~RunScope() { loop_.loopThread_.store(std::thread::id{}); }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+
+ private:
+  EventLoop& loop_;
+};
+
 Status EventLoop::run() {
-  loopThread_ = std::this_thread::get_id();
+  RunScope scope(*this);
   stopping_ = false;
   while (!stopping_) {
     if (auto s = runOnce(nextTimeoutMs()); !s) return s;
@@ -228,7 +260,7 @@ Status EventLoop::run() {
 }
 
 Status EventLoop::runFor(std::chrono::milliseconds budget) {
-  loopThread_ = std::this_thread::get_id();
+  RunScope scope(*this);
   stopping_ = false;
   auto end = std::chrono::steady_clock::now() + budget;
   while (!stopping_) {

@@ -1,12 +1,14 @@
 #pragma once
 // One event-loop thread owns devices, workflows and the database. Library
 // threads (Paho, libusb) never touch that state: they post() work here.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <source_location>
 #include <thread>
 #include <vector>
 
@@ -61,9 +63,15 @@ class EventLoop {
   // Any thread.
   void stop();
 
+  // True on the thread inside run()/runFor(), and on any thread while the
+  // loop is not running (set-up and tear-down hand the whole loop over).
   bool isLoopThread() const;
+  // Aborts with the caller's file and line when called off the loop thread:
+  // every loop-only API starts with it (libcamera's assertThreadBound).
+  void assertLoopThread(std::source_location where = std::source_location::current()) const;
 
  private:
+  class RunScope;
   EventLoop(int epollFd, int wakeFd);
   Status runOnce(int timeoutMs);
   int nextTimeoutMs() const;
@@ -91,7 +99,8 @@ class EventLoop {
   std::map<int, Callback> signals_;
   std::mutex postMutex_;
   std::vector<Callback> posted_;
-  std::thread::id loopThread_{};
+  // The thread inside run()/runFor(); empty while the loop is not running.
+  std::atomic<std::thread::id> loopThread_{};
   bool stopping_ = false;  // guarded by postMutex_ when set from other threads
 };
 
