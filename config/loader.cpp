@@ -294,6 +294,17 @@ void readMqtt(Problems& p, const toml::table& t, MqttSection& m) {
   if ((m.certFile.empty()) != (m.keyFile.empty())) {
     p.add(t.source(), "mqtt.cert_file", "a client certificate needs both cert_file and key_file");
   }
+  bool tls = !m.urls.empty() && (m.urls.front().starts_with("ssl://") || m.urls.front().starts_with("mqtts://"));
+  for (auto [key, path] : {std::pair{"ca_file", &m.caFile}, {"cert_file", &m.certFile}, {"key_file", &m.keyFile}}) {
+    if (path->empty()) continue;
+    const auto& where = t.get(key) ? t.get(key)->source() : t.source();
+    std::error_code ec;
+    if (!tls) {
+      p.add(where, r.path(key), "is set but the broker URL is not ssl://: use ssl:// or remove it");
+    } else if (!std::filesystem::is_regular_file(*path, ec)) {
+      p.add(where, r.path(key), "\"" + *path + "\" does not exist or is not a file");
+    }
+  }
 }
 
 void readStorage(Problems& p, const toml::table& t, StorageSection& s) {

@@ -141,10 +141,15 @@ Status EventLoop::watchSignal(int signo, Callback callback) {
 }
 
 void EventLoop::post(Callback callback) {
+  bool first;
   {
     std::lock_guard lock(postMutex_);
+    first = posted_.empty();
     posted_.push_back(std::move(callback));
   }
+  // One wake-up per batch: the loop reads the eventfd before it takes the
+  // batch, so a post that finds others queued is taken with them.
+  if (!first) return;
   uint64_t one = 1;
   // A full eventfd counter still wakes the loop; the result needs no check.
   [[maybe_unused]] auto n = ::write(wakeFd_, &one, sizeof one);

@@ -90,6 +90,12 @@ class MqttClient {
   virtual bool isConnected() const = 0;
 };
 
+// Makes the client of one connection attempt (Sync makes a new one per
+// attempt). SyncOptions::clientFactory picks it; empty means Paho.
+using MqttClientFactory = std::function<Result<std::unique_ptr<MqttClient>>(
+    EventLoop& loop, const std::string& url, const std::string& clientId, int mqttVersion,
+    MqttHandlers handlers)>;
+
 // Creates a Paho-backed client with no Paho persistence (the outbox owns
 // delivery state) and no Paho automatic reconnect (Sync owns the backoff).
 Result<std::unique_ptr<MqttClient>> createPahoMqttClient(EventLoop& loop, const std::string& url,

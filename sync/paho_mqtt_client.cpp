@@ -13,34 +13,11 @@
 #include <mutex>
 #include <thread>
 
+#include "core/loop_bound.h"
 #include "sync/mqtt_client.h"
 
 namespace floorlink::sync {
 namespace {
-
-// Lets Paho threads post to the loop while the client lives, and drops
-// anything still queued once it is gone (checked again on the loop thread).
-struct Gate {
-  explicit Gate(EventLoop& l) : loop(&l) {}
-  std::mutex mutex;
-  bool open = true;
-  EventLoop* loop;
-
-  void post(std::function<void()> work) {
-    std::lock_guard lock(mutex);
-    if (!open) return;
-    loop->post([work = std::move(work), alive = alive_]() {
-      if (*alive) work();
-    });
-  }
-  void close() {
-    std::lock_guard lock(mutex);
-    open = false;
-    *alive_ = false;
-  }
-  // Read and written on the loop thread only (close() runs there too).
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-};
 
 std::string describeFailure(int rc, int reason) {
   std::string text;
@@ -105,16 +82,16 @@ void setNoDelayTowardPort(const std::string& url) {
 class PahoMqttClient final : public MqttClient {
  public:
   PahoMqttClient(EventLoop& loop, MqttHandlers handlers)
-      : gate_(std::make_shared<Gate>(loop)),
-        handlers_(std::make_shared<MqttHandlers>(std::move(handlers))),
+      : handlers_(std::make_shared<MqttHandlers>(std::move(handlers))),
         callback_(*this),
         connectListener_(*this),
         publishListener_(*this),
-        subscribeListener_(*this) {}
+        subscribeListener_(*this),
+        bound_(loop),
+        poster_(bound_.poster()) {}
 
   ~PahoMqttClient() override {
     stopSender();
-    gate_->close();
     if (client_) {
       try {
         client_->disable_callbacks();
@@ -199,20 +176,16 @@ class PahoMqttClient final : public MqttClient {
     // One shared copy of the topic (every event goes to …/evt), the payload moved in.
     if (!topicRef_ || topicRef_.str() != topic) topicRef_ = mqtt::string_ref(topic);
     auto message = mqtt::make_message(topicRef_, mqtt::binary_ref(std::move(payload)), qos, retained);
+    bool first;
     {
       std::lock_guard lock(sendMutex_);
+      first = sendQueue_.empty();
       sendQueue_.push_back(Outgoing{id, std::move(message)});
     }
-    // Wake the sender once per loop turn, after the callbacks already queued
-    // (PUBACKs freeing window slots) have added theirs: one wake-up per batch
-    // instead of per message keeps the drain rate of a direct call.
-    if (!wakePosted_) {
-      wakePosted_ = true;
-      gate_->post([this] {
-        wakePosted_ = false;
-        sendCv_.notify_one();
-      });
-    }
+    // Only a publish into an empty queue wakes the sender: while it hands a
+    // batch to Paho, the next ones queue up and it takes them without a
+    // wake-up (a notify with no waiter costs no system call).
+    if (first) sendCv_.notify_one();
     return id;
   }
 
@@ -314,8 +287,7 @@ class PahoMqttClient final : public MqttClient {
   }
 
   void post(std::function<void(MqttHandlers&)> work) {
-    auto handlers = handlers_;
-    gate_->post([handlers, work = std::move(work)] { work(*handlers); });
+    poster_.post([handlers = handlers_, work = std::move(work)] { work(*handlers); });
   }
 
   struct Callback final : mqtt::callback {
@@ -446,7 +418,6 @@ class PahoMqttClient final : public MqttClient {
     PahoMqttClient& owner;
   };
 
-  std::shared_ptr<Gate> gate_;
   std::shared_ptr<MqttHandlers> handlers_;
   std::string url_;
   uint64_t nextPublishId_ = 1;
@@ -457,7 +428,6 @@ class PahoMqttClient final : public MqttClient {
   SubscribeListener subscribeListener_;
   std::unique_ptr<mqtt::async_client> client_;
   std::atomic<bool> connected_{false};
-  bool wakePosted_ = false;  // loop thread only
   mqtt::string_ref topicRef_;  // loop thread only: topic of the last publish
   std::mutex pubackMutex_;
   std::vector<uint64_t> pubacks_;  // PUBACKed publish ids not yet handed to the loop
@@ -467,6 +437,10 @@ class PahoMqttClient final : public MqttClient {
   std::deque<Outgoing> sendQueue_;
   bool sendStop_ = false;
   std::thread sender_;
+  // Last: destroyed first, so nothing a Paho thread posted runs once the
+  // client is gone (the owner retires a client from inside its handlers).
+  LoopBound bound_;
+  LoopPoster poster_;  // for Paho's threads; taken on the loop thread
 };
 
 }  // namespace

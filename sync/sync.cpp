@@ -57,7 +57,7 @@ class MqttSync final : public Sync {
         agentId_(config.agent.id),
         port_(port),
         log_(std::move(logger)),
-        options_(options),
+        options_(std::move(options)),
         clock_(options.clock ? options.clock : &systemClock_),
         rng_(std::random_device{}()) {
     prefix_ = "wh/v1/" + site_ + "/" + agentId_ + "/";
@@ -200,7 +200,9 @@ class MqttSync final : public Sync {
       }
     };
     h.error = [this](const std::string& detail) { pendingDetail_ = detail; };
-    auto client = createPahoMqttClient(loop_, url(), clientId_, version_, std::move(h));
+    auto client = options_.clientFactory
+                      ? options_.clientFactory(loop_, url(), clientId_, version_, std::move(h))
+                      : createPahoMqttClient(loop_, url(), clientId_, version_, std::move(h));
     if (!client) {
       setError(client.error().describe());
       log_.error("{}", lastError_);
@@ -739,66 +741,6 @@ class MqttSync final : public Sync {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-Status validate(const config::Config& config) {
-  if (!isValidId(config.agent.site)) {
-    return fail(ErrorCode::kInvalidArgument,
-                "agent.site \"" + config.agent.site + "\" must match [A-Za-z0-9_-]{1,64} (contract §1)");
-  }
-  if (!isValidId(config.agent.id)) {
-    return fail(ErrorCode::kInvalidArgument,
-                "agent.id \"" + config.agent.id + "\" must match [A-Za-z0-9_-]{1,64} (contract §1)");
-  }
-  const auto& m = config.mqtt;
-  bool tls = false;
-  auto urls = m.brokerUrls();
-  for (size_t i = 0; i < urls.size(); ++i) {
-    const auto& url = urls[i];
-    bool nodeTls = url.rfind("ssl://", 0) == 0 || url.rfind("mqtts://", 0) == 0;
-    if (!nodeTls && url.rfind("tcp://", 0) != 0 && url.rfind("mqtt://", 0) != 0) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "mqtt.url \"" + redactUrl(url) + "\" must start with tcp:// or ssl://");
-    }
-    if (i > 0 && nodeTls != tls) {
-      // One set of TLS settings serves every node.
-      return fail(ErrorCode::kInvalidArgument, "mqtt.urls mixes tcp:// and ssl://: use one scheme for every node");
-    }
-    tls = nodeTls;
-  }
-  if (m.urlOrder != "ordered" && m.urlOrder != "shuffle") {
-    return fail(ErrorCode::kInvalidArgument, "mqtt.url_order must be ordered or shuffle");
-  }
-  if (m.protocol != "auto" && m.protocol != "3.1.1" && m.protocol != "5") {
-    return fail(ErrorCode::kInvalidArgument, "mqtt.protocol must be auto, 3.1.1 or 5");
-  }
-  for (const auto& [what, path] : {std::pair{"mqtt.ca_file", &m.caFile}, {"mqtt.cert_file", &m.certFile},
-                                    {"mqtt.key_file", &m.keyFile}}) {
-    if (path->empty()) continue;
-    if (!tls) {
-      return fail(ErrorCode::kInvalidArgument,
-                  std::string(what) + " is set but mqtt.url is not ssl://: use ssl:// or remove it");
-    }
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(*path, ec)) {
-      return fail(ErrorCode::kNotFound, std::string(what) + " " + *path + " does not exist or is not a file");
-    }
-  }
-  if (m.certFile.empty() != m.keyFile.empty()) {
-    return fail(ErrorCode::kInvalidArgument, "mqtt.cert_file and mqtt.key_file go together: set both or neither");
-  }
-  if (m.keepalive.count() < 1) return fail(ErrorCode::kInvalidArgument, "mqtt.keepalive must be at least 1 s");
-  if (m.inflight < 1 || m.inflight > 65535) {
-    return fail(ErrorCode::kInvalidArgument, "mqtt.inflight must be between 1 and 65535");
-  }
-  if (m.backoffMin.count() < 1 || m.backoffMax < m.backoffMin) {
-    return fail(ErrorCode::kInvalidArgument, "mqtt backoff needs 1 ms <= backoff_min <= backoff_max");
-  }
-  if (m.ackTimeout.count() < 1 || m.stateInterval.count() < 1) {
-    return fail(ErrorCode::kInvalidArgument, "mqtt.ack_timeout and mqtt.state_interval must be at least 1 s");
-  }
-  if (m.maxPayload < 256) return fail(ErrorCode::kInvalidArgument, "mqtt.max_payload must be at least 256 bytes");
-  return ok();
-}
-
 }  // namespace
 
 std::string redactUrl(std::string_view url) {
@@ -812,7 +754,7 @@ std::string redactUrl(std::string_view url) {
 
 Result<std::unique_ptr<Sync>> Sync::create(EventLoop& loop, const config::Config& config, AgentPort& port,
                                            Logger logger, SyncOptions options) {
-  if (auto s = validate(config); !s) return std::unexpected(s.error());
+  loop.assertLoopThread();
   return std::unique_ptr<Sync>(new MqttSync(loop, config, port, std::move(logger), options));
 }
 

@@ -20,6 +20,7 @@
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "sync/agent_port.h"
+#include "sync/mqtt_client.h"
 
 namespace floorlink::sync {
 
@@ -70,14 +71,17 @@ struct SyncOptions {
   std::chrono::milliseconds shutdownTimeout{2000};
   // Unix ms reported as started_at in the state topic; 0: when create() ran.
   int64_t startedAtMs = 0;
+  // Makes the MQTT client of each connection attempt; empty: Paho. The sync
+  // unit tests pass a FakeMqttNetwork's (sync/testing/), no broker needed.
+  MqttClientFactory clientFactory;
 };
 
 class Sync {
  public:
   virtual ~Sync() = default;
 
-  // Validates the [mqtt] and [agent] sections (ids, URL scheme, TLS files);
-  // does not connect yet. The AgentPort must outlive the Sync.
+  // Takes a Config the loader validated (config/loader.h is the only
+  // validator); does not connect yet. The AgentPort must outlive the Sync.
   static Result<std::unique_ptr<Sync>> create(EventLoop& loop, const config::Config& config,
                                               AgentPort& port, Logger logger,
                                               SyncOptions options = {});

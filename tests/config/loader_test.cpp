@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace floorlink::config {
@@ -23,9 +24,9 @@ data_dir = "/var/lib/floorlink"
 url = "ssl://broker.dc1:8883"
 username = "pc7"
 password = "s3cret"
-ca_file = "/etc/floorlink/ca.pem"
-cert_file = "/etc/floorlink/c.pem"
-key_file = "/etc/floorlink/c.key"
+ca_file = "@DIR@/ca.pem"
+cert_file = "@DIR@/c.pem"
+key_file = "@DIR@/c.key"
 keepalive_s = 10
 inflight = 32
 
@@ -65,6 +66,19 @@ level = "debug"
 sync = "trace"
 )";
 
+// kFull with its TLS files made (the loader checks they exist).
+std::string fullConfig() {
+  static const std::string dir = [] {
+    std::string d = ::testing::TempDir() + "floorlink-loader-tls";
+    std::filesystem::create_directories(d);
+    for (const char* f : {"ca.pem", "c.pem", "c.key"}) std::ofstream(d + "/" + f) << "x\n";
+    return d;
+  }();
+  std::string text = kFull;
+  for (size_t at; (at = text.find("@DIR@")) != std::string::npos;) text.replace(at, 5, dir);
+  return text;
+}
+
 std::string errorOf(std::string_view text, std::vector<std::string> overrides = {}) {
   auto c = loadString(text, "floorlink.toml", overrides);
   EXPECT_FALSE(c.has_value()) << "expected an error";
@@ -84,7 +98,7 @@ TEST(ConfigLoader, MinimalConfigWithNoDevicesIsValid) {
 }
 
 TEST(ConfigLoader, FullExampleLoadsEveryValue) {
-  auto c = loadString(kFull, "floorlink.toml");
+  auto c = loadString(fullConfig(), "floorlink.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->mqtt.url, "ssl://broker.dc1:8883");
   EXPECT_EQ(c->mqtt.keepalive, std::chrono::seconds(10));
@@ -286,8 +300,8 @@ TEST(ConfigLoader, HttpOffLoopbackNeedsAToken) {
 }
 
 TEST(ConfigOverrides, SetReplacesValuesWithTypes) {
-  auto c = loadString(kFull, "floorlink.toml",
-                      {"mqtt.url=tcp://127.0.0.1:1999", "mqtt.inflight=8", "mqtt.verify_server=false",
+  auto c = loadString(fullConfig(), "floorlink.toml",
+                      {"mqtt.url=tcp://127.0.0.1:1999", "mqtt.ca_file=", "mqtt.cert_file=", "mqtt.key_file=", "mqtt.inflight=8", "mqtt.verify_server=false",
                        "agent.id=123", "devices[0].options.suffix=LF", "log.modules.agent=warn"});
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->mqtt.url, "tcp://127.0.0.1:1999");
@@ -366,6 +380,28 @@ INSTANTIATE_TEST_SUITE_P(
                       AddressCase{"usb://zz:8003", false, "bad USB vendor id"},
                       AddressCase{"usb://0922", false, "usb://VVVV:PPPP"},
                       AddressCase{"serial:/dev/ttyUSB0?baud", false, "key=value"}));
+
+
+TEST(ConfigLoader, TlsFilesMustExistAndGoWithSsl) {
+  std::string text = fullConfig();
+  auto err = errorOf(text, {"mqtt.ca_file=/nonexistent/ca.pem"});
+  EXPECT_NE(err.find("mqtt.ca_file"), std::string::npos) << err;
+  EXPECT_NE(err.find("/nonexistent/ca.pem\" does not exist"), std::string::npos) << err;
+  err = errorOf(text, {"mqtt.url=tcp://127.0.0.1:1883", "mqtt.cert_file=", "mqtt.key_file="});
+  EXPECT_NE(err.find("mqtt.ca_file"), std::string::npos) << err;
+  EXPECT_NE(err.find("not ssl://"), std::string::npos) << err;
+}
+
+// The checks Sync::create used to repeat with other limits now live here only.
+TEST(ConfigLoader, RejectsWhatSyncCannotUseWithClearErrors) {
+  std::string base = std::string(kMinimal) + "[mqtt]\nurl = \"tcp://127.0.0.1:1883\"\n";
+  EXPECT_NE(errorOf(base, {"agent.site=dc 1"}).find("agent.site"), std::string::npos);
+  EXPECT_NE(errorOf(base, {"mqtt.url=http://127.0.0.1:1883"}).find("tcp:// or ssl://"), std::string::npos);
+  EXPECT_NE(errorOf(base, {"mqtt.protocol=4"}).find("mqtt.protocol"), std::string::npos);
+  EXPECT_NE(errorOf(base, {"mqtt.inflight=0"}).find("mqtt.inflight"), std::string::npos);
+  EXPECT_NE(errorOf(base, {"mqtt.backoff_min_ms=5000", "mqtt.backoff_max_ms=1000"}).find("backoff"),
+            std::string::npos);
+}
 
 }  // namespace
 }  // namespace floorlink::config

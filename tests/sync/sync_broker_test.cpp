@@ -381,29 +381,6 @@ TEST_F(SyncTest, C_C4_StorageFailureDoesNotCountTheCommand) {
   EXPECT_TRUE(s.connected);
 }
 
-TEST(SyncCreate, RejectsBadConfigWithClearErrors) {
-  auto loop = EventLoop::create();
-  ASSERT_TRUE(loop);
-  FakeAgentPort port;
-  auto cfg = testConfig("tcp://127.0.0.1:1883");
-  cfg.agent.site = "dc 1";
-  auto r = Sync::create(**loop, cfg, port, Logger());
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("agent.site"), std::string::npos);
-  cfg = testConfig("http://127.0.0.1:1883");
-  r = Sync::create(**loop, cfg, port, Logger());
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("tcp:// or ssl://"), std::string::npos);
-  cfg = testConfig("ssl://127.0.0.1:8883");
-  cfg.mqtt.caFile = "/nonexistent/ca.pem";
-  r = Sync::create(**loop, cfg, port, Logger());
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("/nonexistent/ca.pem"), std::string::npos);
-  cfg = testConfig("tcp://127.0.0.1:1883");
-  cfg.mqtt.protocol = "4";
-  EXPECT_FALSE(Sync::create(**loop, cfg, port, Logger()));
-}
-
 TEST(SyncRedact, C_S3_UrlCredentialsAreRemoved) {
   EXPECT_EQ(redactUrl("tcp://user:secret@broker:1883"), "tcp://***@broker:1883");
   EXPECT_EQ(redactUrl("ssl://broker:8883"), "ssl://broker:8883");
