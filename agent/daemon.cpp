@@ -7,6 +7,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "agent/control/verbs_agent.h"
+#include "agent/control/verbs_devices.h"
+#include "agent/control/verbs_print.h"
+#include "agent/control/verbs_stations.h"
+#include "agent/control/verbs_sync.h"
+#include "agent/control/verbs_tasks.h"
 #include "agent/daemon_impl.h"
 #include "agent/store/salvage.h"
 #include "config/loader.h"
@@ -233,6 +239,27 @@ void Daemon::Impl::onCommit(const CommitNotice& notice) {
       s->onWorkMayHaveArrived();
     }
   });
+}
+
+// After everything is opened: the verbs keep the pointers they are given.
+void Daemon::Impl::registerVerbs() {
+  StoreRef storeRef{store.get(), storeProblem};
+  registerAgentVerbs(*control, AgentVerbDeps{.config = config,
+                                             .clock = clock,
+                                             .startedAtMs = startedAtMs,
+                                             .store = storeRef,
+                                             .sync = sync.get(),
+                                             .health = health,
+                                             .stations = stations,
+                                             .warnings = warnings,
+                                             .devices = devices.get(),
+                                             .jobStore = jobStore.get(),
+                                             .logging = logging});
+  registerTaskVerbs(*control, storeRef);
+  registerSyncVerbs(*control, SyncVerbDeps{storeRef, sync.get()});
+  registerDeviceVerbs(*control, DeviceVerbDeps{*loop, config, health, devices.get(), scales, printers});
+  registerPrintVerbs(*control, PrintVerbDeps{printService.get(), storeRef, config.stations});
+  registerStationVerbs(*control, StationVerbDeps{stations});
 }
 
 Status Daemon::Impl::openWeb() {
