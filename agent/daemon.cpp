@@ -208,7 +208,7 @@ void Daemon::Impl::openStations() {
   if (printService) {
     // Posted: a job may change inside a workflow's own call into the service.
     printService->setJobListener([this](const printers::PrintJob& job) {
-      loop->post([this, job] {
+      bound->post([this, job] {
         if (auto* s = station(job.station)) s->onPrintJob(job);
       });
     });
@@ -230,7 +230,7 @@ void Daemon::Impl::onCommit(const CommitNotice& notice) {
   pendingChanges.insert(pendingChanges.end(), notice.taskChanges.begin(), notice.taskChanges.end());
   if (stationPokePending) return;
   stationPokePending = true;
-  loop->post([this] {
+  bound->post([this] {
     stationPokePending = false;
     auto changes = std::move(pendingChanges);
     pendingChanges.clear();
@@ -334,6 +334,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(config::Config config, DaemonOpti
   auto loop = EventLoop::create();
   if (!loop) return std::unexpected(loop.error());
   d.loop = std::move(*loop);
+  d.bound = std::make_unique<LoopBound>(*d.loop);
   d.startedAtMs = d.clock.nowMs();
   // Signals are blocked before any library thread (Paho, libusb) starts, so
   // they inherit the mask and SIGTERM/SIGHUP always reach the loop's signalfd

@@ -15,6 +15,7 @@
 #include "agent/store/sqlite_job_store.h"
 #include "agent/store/task_store.h"
 #include "agent/web/web_server.h"
+#include "core/loop_bound.h"
 #include "drivers/device_manager.h"
 #include "drivers/scale/scale.h"
 #include "drivers/scanner.h"
@@ -91,8 +92,10 @@ struct Daemon::Impl {
   bool stationPokePending = false;
   std::string webFingerprint;  // sync state last told to the pages
   std::map<std::string, std::string> lastReadingText;  // per scale, for the live weight
-  // Last member: destroyed (threads joined) before anything its requests reach.
+  // Destroyed (threads joined) before anything its requests reach.
   std::unique_ptr<WebServer> web;
+  // Last member: work the daemon posts to itself does not run once it goes.
+  std::unique_ptr<LoopBound> bound;
 
   Impl(config::Config c, DaemonOptions o, Logging& l)
       : config(std::move(c)), options(std::move(o)), logging(l), log(l.get("agent")) {}

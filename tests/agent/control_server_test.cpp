@@ -43,6 +43,16 @@ class ControlServerTest : public ::testing::Test {
     return fut.get();
   }
 
+  // A client that writes the bytes itself, not through controlRequest().
+  int connectRaw() const {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, path_.c_str());
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    return fd;
+  }
+
   std::filesystem::path dir_, path_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<ControlServer> server_;
@@ -102,11 +112,7 @@ TEST_F(ControlServerTest, HandlerExceptionDoesNotTakeTheAgentDown) {
 
 TEST_F(ControlServerTest, MalformedRequestIsRefused) {
   auto fut = std::async(std::launch::async, [&] {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path_.c_str());
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = connectRaw();
     std::string junk = "this is not json\n";
     EXPECT_GT(::send(fd, junk.data(), junk.size(), 0), 0);
     char buf[512] = {};
@@ -150,11 +156,7 @@ TEST_F(ControlServerTest, ALargeReplyArrivesWhole) {
 TEST_F(ControlServerTest, ARequestSentInPiecesIsAnswered) {
   server_->handle("echo", ControlServer::SimpleHandler([](const json& args) -> Result<json> { return args; }));
   auto fut = std::async(std::launch::async, [&] {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path_.c_str());
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = connectRaw();
     for (std::string piece : {R"({"verb":"ec)", R"(ho","args":{"x")", ":1}}\n"}) {
       EXPECT_GT(::send(fd, piece.data(), piece.size(), 0), 0);
       std::this_thread::sleep_for(20ms);
