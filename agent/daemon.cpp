@@ -7,6 +7,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "agent/control/verbs_agent.h"
+#include "agent/control/verbs_devices.h"
+#include "agent/control/verbs_print.h"
+#include "agent/control/verbs_stations.h"
+#include "agent/control/verbs_sync.h"
+#include "agent/control/verbs_tasks.h"
 #include "agent/daemon_impl.h"
 #include "agent/store/salvage.h"
 #include "config/loader.h"
@@ -202,7 +208,7 @@ void Daemon::Impl::openStations() {
   if (printService) {
     // Posted: a job may change inside a workflow's own call into the service.
     printService->setJobListener([this](const printers::PrintJob& job) {
-      loop->post([this, job] {
+      bound->post([this, job] {
         if (auto* s = station(job.station)) s->onPrintJob(job);
       });
     });
@@ -224,7 +230,7 @@ void Daemon::Impl::onCommit(const CommitNotice& notice) {
   pendingChanges.insert(pendingChanges.end(), notice.taskChanges.begin(), notice.taskChanges.end());
   if (stationPokePending) return;
   stationPokePending = true;
-  loop->post([this] {
+  bound->post([this] {
     stationPokePending = false;
     auto changes = std::move(pendingChanges);
     pendingChanges.clear();
@@ -233,6 +239,27 @@ void Daemon::Impl::onCommit(const CommitNotice& notice) {
       s->onWorkMayHaveArrived();
     }
   });
+}
+
+// After everything is opened: the verbs keep the pointers they are given.
+void Daemon::Impl::registerVerbs() {
+  StoreRef storeRef{store.get(), storeProblem};
+  registerAgentVerbs(*control, AgentVerbDeps{.config = config,
+                                             .clock = clock,
+                                             .startedAtMs = startedAtMs,
+                                             .store = storeRef,
+                                             .sync = sync.get(),
+                                             .health = health,
+                                             .stations = stations,
+                                             .warnings = warnings,
+                                             .devices = devices.get(),
+                                             .jobStore = jobStore.get(),
+                                             .logging = logging});
+  registerTaskVerbs(*control, storeRef);
+  registerSyncVerbs(*control, SyncVerbDeps{storeRef, sync.get()});
+  registerDeviceVerbs(*control, DeviceVerbDeps{*loop, config, health, devices.get(), scales, printers});
+  registerPrintVerbs(*control, PrintVerbDeps{printService.get(), storeRef, config.stations});
+  registerStationVerbs(*control, StationVerbDeps{stations});
 }
 
 Status Daemon::Impl::openWeb() {
@@ -307,6 +334,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(config::Config config, DaemonOpti
   auto loop = EventLoop::create();
   if (!loop) return std::unexpected(loop.error());
   d.loop = std::move(*loop);
+  d.bound = std::make_unique<LoopBound>(*d.loop);
   d.startedAtMs = d.clock.nowMs();
   // Signals are blocked before any library thread (Paho, libusb) starts, so
   // they inherit the mask and SIGTERM/SIGHUP always reach the loop's signalfd

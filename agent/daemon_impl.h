@@ -1,6 +1,6 @@
 #pragma once
-// Internal: the state of a running agent, shared by daemon.cpp (wiring and
-// lifecycle) and control_verbs.cpp (floorlinkctl verbs).
+// Internal: the state of a running agent (daemon.cpp: wiring and lifecycle).
+// The floorlinkctl verbs (agent/control/verbs_*) see only the parts they need.
 #include <chrono>
 #include <map>
 #include <memory>
@@ -9,11 +9,13 @@
 
 #include "agent/control/control_server.h"
 #include "agent/daemon.h"
+#include "agent/device_health.h"
 #include "agent/stations/station.h"
 #include "agent/store/high_water.h"
 #include "agent/store/sqlite_job_store.h"
 #include "agent/store/task_store.h"
 #include "agent/web/web_server.h"
+#include "core/loop_bound.h"
 #include "drivers/device_manager.h"
 #include "drivers/scale/scale.h"
 #include "drivers/scanner.h"
@@ -60,13 +62,6 @@ class UnavailableStore final : public sync::AgentPort {
   uint64_t fallback_ = 0;
 };
 
-struct DeviceHealth {
-  std::string kind;
-  std::string state = "offline";
-  std::string detail = "not opened yet";
-  int64_t sinceMs = 0;
-};
-
 struct Daemon::Impl {
   config::Config config;
   DaemonOptions options;
@@ -86,7 +81,7 @@ struct Daemon::Impl {
   std::map<std::string, std::unique_ptr<drivers::Scanner>> scanners;
   std::map<std::string, std::unique_ptr<drivers::Scale>> scales;
   std::map<std::string, std::unique_ptr<printers::LabelPrinter>> printers;
-  std::map<std::string, DeviceHealth> health;  // every configured device
+  DeviceHealthMap health;  // every configured device
   std::unique_ptr<SqliteJobStore> jobStore;
   std::unique_ptr<printers::TemplateLibrary> templates;
   std::unique_ptr<printers::PrintService> printService;
@@ -97,8 +92,10 @@ struct Daemon::Impl {
   bool stationPokePending = false;
   std::string webFingerprint;  // sync state last told to the pages
   std::map<std::string, std::string> lastReadingText;  // per scale, for the live weight
-  // Last member: destroyed (threads joined) before anything its requests reach.
+  // Destroyed (threads joined) before anything its requests reach.
   std::unique_ptr<WebServer> web;
+  // Last member: work the daemon posts to itself does not run once it goes.
+  std::unique_ptr<LoopBound> bound;
 
   Impl(config::Config c, DaemonOptions o, Logging& l)
       : config(std::move(c)), options(std::move(o)), logging(l), log(l.get("agent")) {}
@@ -115,8 +112,6 @@ struct Daemon::Impl {
   void onCommit(const CommitNotice& notice);
   std::vector<sync::ComponentHealth> componentHealth() const;
   Station* station(const std::string& id);
-  nlohmann::json status();
-  nlohmann::json metrics();
   Status openWeb();
   void pagesChanged() {
     if (web) web->notifyChanged();

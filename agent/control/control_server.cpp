@@ -4,12 +4,14 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 namespace floorlink::agent {
 namespace {
@@ -31,8 +33,9 @@ Result<sockaddr_un> socketAddress(const std::filesystem::path& path) {
 
 }  // namespace
 
-struct ControlServer::Connection : ControlReply, std::enable_shared_from_this<Connection> {
+struct ControlServer::Connection : ControlReply {
   ControlServer* server = nullptr;
+  uint64_t id = 0;
   int fd = -1;
   EventLoop::WatchId watch = 0;
   std::string in;
@@ -54,7 +57,6 @@ struct ControlServer::Connection : ControlReply, std::enable_shared_from_this<Co
       send(nlohmann::json{{"ok", false}, {"error", result.error().message},
                           {"code", std::string(toString(result.error().code))}});
     }
-    if (out.empty()) close();
   }
   bool connected() const override { return !closed; }
 
@@ -68,6 +70,8 @@ struct ControlServer::Connection : ControlReply, std::enable_shared_from_this<Co
       ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         out.erase(0, static_cast<size_t>(n));
+      } else if (n < 0 && errno == EINTR) {
+        continue;
       } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         break;
       } else {
@@ -76,19 +80,53 @@ struct ControlServer::Connection : ControlReply, std::enable_shared_from_this<Co
       }
     }
     if (closed) return;
+    if (finished && out.empty()) {
+      close();
+      return;
+    }
+    // Write interest only while bytes wait: a writable socket would wake the loop for nothing.
     uint32_t want = static_cast<uint32_t>(IoEvent::kRead);
     if (!out.empty()) want |= static_cast<uint32_t>(IoEvent::kWrite);
     (void)server->loop_.modifyFd(watch, want);
-    if (finished && out.empty()) close();
+  }
+  // Reads until EAGAIN. Returns the request once its line is complete,
+  // however many reads that took; later bytes are dropped (one request per
+  // connection) and the end of the stream closes the connection.
+  std::optional<std::string> readRequest() {
+    char buf[4096];
+    while (!closed) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) {
+        if (gotRequest) continue;
+        in.append(buf, static_cast<size_t>(n));
+        if (auto nl = in.find('\n'); nl != std::string::npos) {
+          gotRequest = true;
+          std::string request = in.substr(0, nl);
+          in.clear();
+          return request;
+        }
+        if (in.size() > kMaxRequest) {
+          gotRequest = true;
+          finish(fail(ErrorCode::kInvalidArgument, "request too large"));
+        }
+      } else if (n == 0) {
+        close();
+      } else if (errno != EINTR) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) close();
+        break;
+      }
+    }
+    return std::nullopt;
   }
   void close() {
     if (closed) return;
     closed = true;
     server->loop_.unwatchFd(watch);
+    // Forgotten before the fd is closed, so a connection accepted with the
+    // same fd number is never mistaken for this one. The caller holds a
+    // reference (the reply or the event handler), so *this outlives the call.
+    server->connections_.erase(id);
     ::close(fd);
-    // Drop the server's reference after this callback returns.
-    auto self = shared_from_this();
-    server->loop_.post([srv = server, f = fd, self] { srv->connections_.erase(f); });
   }
 };
 
@@ -129,7 +167,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, co
                                               "\" (does the group exist?)");
     }
   }
-  if (::listen(fd, 16) < 0) {
+  // A burst (scripts, the pages, requests queued while the agent starts)
+  // must not make floorlinkctl wait in connect().
+  if (::listen(fd, SOMAXCONN) < 0) {
     std::string why = errnoText();
     ::close(fd);
     return fail(ErrorCode::kIo, "control socket listen: " + why);
@@ -145,22 +185,27 @@ ControlServer::ControlServer(EventLoop& loop, std::filesystem::path path, int fd
     : loop_(loop), path_(std::move(path)), fd_(fd), log_(std::move(logger)) {}
 
 ControlServer::~ControlServer() {
-  for (auto& [fd, conn] : connections_) {
-    if (!conn->closed) {
-      loop_.unwatchFd(conn->watch);
-      ::close(conn->fd);
-      conn->closed = true;
-    }
+  loop_.assertLoopThread();
+  // A handler may still hold a reply (a live weigh): closed makes it a no-op.
+  for (auto& [id, conn] : connections_) {
+    loop_.unwatchFd(conn->watch);
+    ::close(conn->fd);
+    conn->closed = true;
   }
+  connections_.clear();
   loop_.unwatchFd(watch_);
   ::close(fd_);
   std::error_code ec;
   std::filesystem::remove(path_, ec);
 }
 
-void ControlServer::handle(std::string verb, Handler handler) { handlers_[std::move(verb)] = std::move(handler); }
+void ControlServer::handle(std::string verb, Handler handler) {
+  loop_.assertLoopThread();
+  handlers_[std::move(verb)] = std::move(handler);
+}
 
 void ControlServer::handle(std::string verb, SimpleHandler handler) {
+  loop_.assertLoopThread();
   handlers_[std::move(verb)] = [h = std::move(handler)](const nlohmann::json& args,
                                                         std::shared_ptr<ControlReply> reply) {
     reply->finish(h(args));
@@ -188,6 +233,7 @@ class InProcessReply final : public ControlReply {
 
 void ControlServer::invoke(const std::string& verb, const nlohmann::json& args,
                            std::function<void(const Result<nlohmann::json>&)> done) {
+  loop_.assertLoopThread();
   auto reply = std::make_shared<InProcessReply>(std::move(done));
   auto it = handlers_.find(verb);
   if (it == handlers_.end()) {
@@ -205,46 +251,36 @@ void ControlServer::invoke(const std::string& verb, const nlohmann::json& args,
 void ControlServer::accept() {
   while (true) {
     int c = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c < 0) return;  // EAGAIN: no more pending
+    if (c < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) log_.warn("control socket accept: {}", errnoText());
+      return;
+    }
     auto conn = std::make_shared<Connection>();
     conn->server = this;
+    conn->id = nextConnectionId_++;
     conn->fd = c;
-    auto watch = loop_.watchFd(c, static_cast<uint32_t>(IoEvent::kRead), [this, weak = std::weak_ptr(conn)](uint32_t ev) {
-      auto self = weak.lock();
-      if (!self || self->closed) return;
-      if (has(ev, IoEvent::kWrite)) self->flush();
-      if (self->closed || !(has(ev, IoEvent::kRead) || has(ev, IoEvent::kHangup))) return;
-      char buf[4096];
-      while (true) {
-        ssize_t n = ::recv(self->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n > 0) {
-          if (self->gotRequest) continue;  // one request per connection
-          self->in.append(buf, static_cast<size_t>(n));
-          if (auto nl = self->in.find('\n'); nl != std::string::npos) {
-            self->gotRequest = true;
-            dispatch(self, self->in.substr(0, nl));
-            if (self->closed) return;
-          } else if (self->in.size() > kMaxRequest) {
-            self->gotRequest = true;
-            self->finish(fail(ErrorCode::kInvalidArgument, "request too large"));
-            return;
-          }
-        } else if (n == 0) {
-          self->close();  // client went away
-          return;
-        } else {
-          if (errno != EAGAIN && errno != EWOULDBLOCK) self->close();
-          return;
-        }
-      }
-    });
+    auto watch = loop_.watchFd(c, static_cast<uint32_t>(IoEvent::kRead),
+                               [this, id = conn->id](uint32_t ev) { onConnectionEvent(id, ev); });
     if (!watch) {
       ::close(c);
       continue;
     }
     conn->watch = *watch;
-    connections_[c] = conn;
+    connections_[conn->id] = std::move(conn);
   }
+}
+
+void ControlServer::onConnectionEvent(uint64_t id, uint32_t events) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  auto conn = it->second;  // keeps it alive while it closes itself
+  if (has(events, IoEvent::kWrite)) conn->flush();
+  if (conn->closed) return;
+  if (!(has(events, IoEvent::kRead) || has(events, IoEvent::kHangup) || has(events, IoEvent::kError))) return;
+  // A request's own reply may close the connection before the stream's end is read: level-triggered
+  // epoll reports what is left on the next pass.
+  if (auto request = conn->readRequest()) dispatch(conn, *request);
 }
 
 void ControlServer::dispatch(const std::shared_ptr<Connection>& conn, const std::string& request) {
@@ -278,6 +314,13 @@ Result<nlohmann::json> controlRequest(const std::filesystem::path& socketPath, c
   if (!addr) return std::unexpected(addr.error());
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(ErrorCode::kIo, "socket: " + errnoText());
+  auto timedOut = [timeoutMs] {
+    return fail(ErrorCode::kTimeout, "the agent did not answer within " + std::to_string(timeoutMs / 1000) +
+                                         " s (is it stuck? see journalctl -u floorlink -e)");
+  };
+  // Bounds connect() (an agent whose backlog is full) and send() like the answer.
+  timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof *addr) < 0) {
     int e = errno;
     ::close(fd);
@@ -290,12 +333,18 @@ Result<nlohmann::json> controlRequest(const std::filesystem::path& socketPath, c
       return fail(ErrorCode::kPermission, "permission denied on " + socketPath.string() +
                                               ": run as root or as a member of the floorlink group");
     }
+    if (e == EAGAIN || e == EWOULDBLOCK) return timedOut();
     return fail(ErrorCode::kIo, "cannot connect to " + socketPath.string() + ": " + std::strerror(e));
   }
   std::string req = nlohmann::json{{"verb", verb}, {"args", args}}.dump() + "\n";
-  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-    ::close(fd);
-    return fail(ErrorCode::kIo, "cannot send the request to the agent");
+  for (size_t sent = 0; sent < req.size();) {
+    ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return fail(ErrorCode::kIo, "cannot send the request to the agent");
+    }
+    sent += static_cast<size_t>(n);
   }
   std::string buf;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
@@ -318,8 +367,7 @@ Result<nlohmann::json> controlRequest(const std::filesystem::path& socketPath, c
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       ::close(fd);
-      return fail(ErrorCode::kTimeout, "the agent did not answer within " + std::to_string(timeoutMs / 1000) +
-                                           " s (is it stuck? see journalctl -u floorlink -e)");
+      return timedOut();
     }
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -327,6 +375,7 @@ Result<nlohmann::json> controlRequest(const std::filesystem::path& socketPath, c
     if (r <= 0) continue;
     char tmp[8192];
     ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ::close(fd);
       return fail(ErrorCode::kDisconnected, "the agent closed the connection without an answer");

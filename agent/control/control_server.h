@@ -41,6 +41,7 @@ class ControlServer {
                                                        Logger logger);
   ~ControlServer();
 
+  // Loop thread only (asserted), like every method below but socketPath().
   void handle(std::string verb, Handler handler);
   void handle(std::string verb, SimpleHandler handler);
 
@@ -57,6 +58,7 @@ class ControlServer {
  private:
   ControlServer(EventLoop& loop, std::filesystem::path path, int fd, Logger logger);
   void accept();
+  void onConnectionEvent(uint64_t id, uint32_t events);
   void dispatch(const std::shared_ptr<Connection>& conn, const std::string& request);
 
   EventLoop& loop_;
@@ -65,7 +67,10 @@ class ControlServer {
   EventLoop::WatchId watch_ = 0;
   Logger log_;
   std::map<std::string, Handler, std::less<>> handlers_;
-  std::map<int, std::shared_ptr<Connection>> connections_;
+  // Keyed by a serial number, not the fd: the kernel hands a closed fd's
+  // number to the next accept() at once.
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  uint64_t nextConnectionId_ = 1;
 };
 
 // Client side, used by floorlinkctl: sends a request and calls onLine for

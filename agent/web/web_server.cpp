@@ -17,6 +17,8 @@
 #include "agent/control/control_server.h"
 #include "agent/web/assets.h"
 #include "agent/web/metrics.h"
+#include "agent/web/views.h"
+#include "core/loop_bound.h"
 
 namespace floorlink::agent {
 
@@ -72,30 +74,6 @@ int httpStatusOf(ErrorCode code) {
 
 std::string dumpJson(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// Picks what a station screen shows out of the verbs' answers.
-json stationSnapshot(const json& station, const json& status, const json& devices) {
-  json out{{"station", station}};
-  json agent{{"version", status.value("agent_version", "")},
-             {"online", status.contains("broker") && status["broker"].value("connected", false)},
-             {"backlog", status.contains("outbox") ? status["outbox"].value("depth", 0) : 0},
-             {"oldest_unacked_ms", status.contains("outbox") ? status["outbox"].value("oldest_unacked_ms", 0) : 0},
-             {"database", status.value("database", json::object()).value("state", "")},
-             {"warnings", status.value("warnings", json::array())}};
-  out["agent"] = agent;
-  const json ids = station.value("devices", json::object());
-  for (const auto& d : devices.value("devices", json::array())) {
-    for (const char* role : {"scanner", "scale", "printer"}) {
-      if (ids.value(role, "") == d.value("id", "") && !d.value("id", "").empty()) {
-        json dev{{"id", d["id"]}, {"state", d.value("state", "")}, {"detail", d.value("detail", "")}};
-        if (d.contains("reading")) dev["reading"] = d["reading"];
-        if (d.contains("host_status")) dev["host_status"] = d["host_status"];
-        out[role] = dev;
-      }
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 WebOptions WebOptions::from(const config::Config& config) {
@@ -107,7 +85,7 @@ WebOptions WebOptions::from(const config::Config& config) {
   return o;
 }
 
-// Shared with callbacks that may outlive a request (a late loop answer).
+// What the HTTP threads wait on: answers from the loop, page changes, stop.
 struct WebShared {
   std::mutex mutex;
   std::condition_variable changed;
@@ -116,11 +94,10 @@ struct WebShared {
 };
 
 struct WebServer::Impl {
-  EventLoop& loop;
   ControlServer& control;
   WebOptions options;
   Logger log;
-  std::shared_ptr<WebShared> shared = std::make_shared<WebShared>();
+  WebShared shared;
   httplib::Server server;
   std::thread thread;
   std::string sessionKey = randomHex(24);
@@ -130,15 +107,16 @@ struct WebServer::Impl {
   std::atomic<uint64_t> loopTimeouts{0};
   std::atomic<uint64_t> streams{0};
   bool stopped = false;
+  // Last members: the HTTP threads reach the loop only through the poster,
+  // and nothing they posted runs once the server is gone.
+  LoopBound bound;
+  LoopPoster poster = bound.poster();
 
   Impl(EventLoop& l, ControlServer& c, WebOptions o, Logger lg)
-      : loop(l), control(c), options(std::move(o)), log(std::move(lg)) {}
+      : control(c), options(std::move(o)), log(std::move(lg)), bound(l) {}
 
-  struct Call {
-    std::string verb;
-    json args;
-  };
-  using Answers = std::vector<Result<json>>;
+  using Call = VerbCall;
+  using Answers = VerbAnswers;
 
   // HTTP thread: runs the verbs on the loop, in one pass, and waits for all
   // answers or the timeout.
@@ -152,25 +130,26 @@ struct WebServer::Impl {
     pending->answers.assign(calls.size(), fail(ErrorCode::kInternal, "no answer"));
     pending->left = calls.size();
     {
-      std::lock_guard lock(shared->mutex);
-      if (shared->stopping) return fail(ErrorCode::kCancelled, "the agent is stopping");
+      std::lock_guard lock(shared.mutex);
+      if (shared.stopping) return fail(ErrorCode::kCancelled, "the agent is stopping");
     }
-    loop.post([sh = shared, pending, ctl = &control, calls = std::move(calls)] {
+    poster.post([this, pending, calls = std::move(calls)] {
       for (size_t i = 0; i < calls.size(); ++i) {
-        ctl->invoke(calls[i].verb, calls[i].args, [sh, pending, i](const Result<json>& r) {
-          std::lock_guard lock(sh->mutex);
+        // An asynchronous verb may answer after the server is gone: dropped then.
+        control.invoke(calls[i].verb, calls[i].args, bound.bind([this, pending, i](const Result<json>& r) {
+          std::lock_guard lock(shared.mutex);
           pending->answers[i] = r;
           if (--pending->left == 0) {
             pending->done = true;
-            sh->changed.notify_all();
+            shared.changed.notify_all();
           }
-        });
+        }));
       }
     });
-    std::unique_lock lock(shared->mutex);
-    shared->changed.wait_for(lock, options.loopTimeout, [&] { return pending->done || shared->stopping; });
+    std::unique_lock lock(shared.mutex);
+    shared.changed.wait_for(lock, options.loopTimeout, [&] { return pending->done || shared.stopping; });
     if (pending->done) return std::move(pending->answers);
-    if (shared->stopping) return fail(ErrorCode::kCancelled, "the agent is stopping");
+    if (shared.stopping) return fail(ErrorCode::kCancelled, "the agent is stopping");
     ++loopTimeouts;
     return fail(ErrorCode::kTimeout, fmt::format("the agent did not answer within {} ms (busy or stuck); try again",
                                                  options.loopTimeout.count()));
@@ -182,29 +161,16 @@ struct WebServer::Impl {
     return std::move((*a)[0]);
   }
 
-  Result<json> stationView(const std::string& id) {
-    auto a = onLoop({{"station", {{"station", id}}}, {"status", json::object()}, {"devices", json::object()}});
+  Result<json> stationPage(const std::string& id) {
+    auto a = onLoop(stationViewCalls(id));
     if (!a) return std::unexpected(a.error());
-    for (const auto& r : *a) {
-      if (!r) return std::unexpected(r.error());
-    }
-    return stationSnapshot(*(*a)[0], *(*a)[1], *(*a)[2]);
+    return stationView(*a);
   }
 
-  Result<json> technicianView() {
-    auto a = onLoop({{"status", json::object()},
-                     {"devices", {{"raw", 6}}},
-                     {"logs", {{"max", 60}}},
-                     {"print.jobs", {{"limit", 10}, {"newest", true}}}});
+  Result<json> technicianPage() {
+    auto a = onLoop(technicianViewCalls());
     if (!a) return std::unexpected(a.error());
-    for (size_t i = 0; i < 3; ++i) {
-      if (!(*a)[i]) return std::unexpected((*a)[i].error());
-    }
-    json out{{"status", *(*a)[0]},
-             {"devices", (*a)[1]->value("devices", json::array())},
-             {"logs", (*a)[2]->value("lines", json::array())}};
-    out["print_jobs"] = (*a)[3] ? (*a)[3]->value("jobs", json::array()) : json::array();
-    return out;
+    return technicianView(*a);
   }
 
   std::string scrub(std::string body) const {
@@ -329,17 +295,17 @@ struct WebServer::Impl {
             st->first = false;
             st->nextHeartbeat = now + options.heartbeat;
             st->nextRefresh = refresh.count() > 0 ? now + refresh : Clock::time_point::max();
-            std::lock_guard lock(shared->mutex);
-            st->seen = shared->generation;
+            std::lock_guard lock(shared.mutex);
+            st->seen = shared.generation;
             if (!sink.write("retry: 1000\n\n", 13)) return false;
           } else {
-            std::unique_lock lock(shared->mutex);
-            shared->changed.wait_until(lock, std::min(st->nextHeartbeat, st->nextRefresh),
-                                       [&] { return shared->stopping || shared->generation != st->seen; });
-            if (shared->stopping) return false;
+            std::unique_lock lock(shared.mutex);
+            shared.changed.wait_until(lock, std::min(st->nextHeartbeat, st->nextRefresh),
+                                       [&] { return shared.stopping || shared.generation != st->seen; });
+            if (shared.stopping) return false;
             now = Clock::now();
-            if (shared->generation != st->seen || now >= st->nextRefresh) fetchNow = true;
-            st->seen = shared->generation;
+            if (shared.generation != st->seen || now >= st->nextRefresh) fetchNow = true;
+            st->seen = shared.generation;
           }
           if (fetchNow) {
             if (refresh.count() > 0) st->nextRefresh = now + refresh;
@@ -405,19 +371,19 @@ struct WebServer::Impl {
       res.set_content(std::string(a->body), std::string(a->contentType));
     });
     server.Get(std::string("/api/station/") + kStationId, [this](const httplib::Request& req, httplib::Response& res) {
-      sendResult(res, stationView(req.matches[1]));
+      sendResult(res, stationPage(req.matches[1]));
     });
     server.Get("/api/technician", [this](const httplib::Request&, httplib::Response& res) {
-      sendResult(res, technicianView());
+      sendResult(res, technicianPage());
     });
     server.Get(std::string("/events/station/") + kStationId, [this](const httplib::Request& req, httplib::Response& res) {
       std::string id = req.matches[1];
       auto first = one("station", {{"station", id}});
       if (!first) return sendError(res, first.error());
-      stream(res, [this, id] { return stationView(id); }, std::chrono::milliseconds{0});
+      stream(res, [this, id] { return stationPage(id); }, std::chrono::milliseconds{0});
     });
     server.Get("/events/technician", [this](const httplib::Request&, httplib::Response& res) {
-      stream(res, [this] { return technicianView(); }, options.technicianRefresh);
+      stream(res, [this] { return technicianPage(); }, options.technicianRefresh);
     });
     server.Post(std::string("/api/station/") + kStationId + "/code",
                 [this](const httplib::Request& req, httplib::Response& res) {
@@ -519,9 +485,9 @@ WebServer::~WebServer() { stop(); }
 uint16_t WebServer::port() const { return impl_->port; }
 
 void WebServer::notifyChanged() {
-  std::lock_guard lock(impl_->shared->mutex);
-  ++impl_->shared->generation;
-  impl_->shared->changed.notify_all();
+  std::lock_guard lock(impl_->shared.mutex);
+  ++impl_->shared.generation;
+  impl_->shared.changed.notify_all();
 }
 
 void WebServer::stop() {
@@ -529,9 +495,9 @@ void WebServer::stop() {
   if (d.stopped) return;
   d.stopped = true;
   {
-    std::lock_guard lock(d.shared->mutex);
-    d.shared->stopping = true;
-    d.shared->changed.notify_all();
+    std::lock_guard lock(d.shared.mutex);
+    d.shared.stopping = true;
+    d.shared.changed.notify_all();
   }
   d.server.stop();
   if (d.thread.joinable()) d.thread.join();

@@ -1,9 +1,10 @@
 #pragma once
 // The station screens (/station/{id}), the technician page (/) and /metrics
 // over HTTP. Threading: the HTTP library's worker threads never touch agent
-// state. Each request posts its work to the event loop, which answers through
-// the same verbs floorlinkctl uses (ControlServer::invoke), and waits a
-// bounded time for that answer (503 when the loop is stuck). Live pages get
+// state. Each request posts its work to the event loop through a LoopPoster,
+// the loop answers through the same verbs floorlinkctl uses
+// (ControlServer::invoke, views.h), and the worker waits a bounded time for
+// that answer (503 when the loop is stuck). Live pages get
 // Server-Sent Events: the loop calls notifyChanged(), every open stream wakes,
 // fetches a fresh snapshot and sends it when it differs from the last one.
 #include <chrono>
@@ -39,7 +40,8 @@ struct WebOptions {
 class WebServer {
  public:
   // Binds at once (so a taken port is a start-up error) and serves from its
-  // own threads. Off loopback a token is required.
+  // own threads. Off loopback a token is required. Create and destroy on the
+  // loop thread (or while the loop is not running).
   static Result<std::unique_ptr<WebServer>> create(EventLoop& loop, ControlServer& control, WebOptions options,
                                                    Logger logger);
   ~WebServer();

@@ -35,7 +35,7 @@ class WebTest : public ::testing::Test {
   }
   void TearDown() override {
     if (web_) web_->stop();
-    web_.reset();
+    onLoop([&] { web_.reset(); });  // the server is bound to the loop thread
     loop_->stop();
     loopThread_.join();
     control_.reset();
@@ -84,7 +84,8 @@ class WebTest : public ::testing::Test {
     if (o.bind.empty()) o.bind = "127.0.0.1";
     o.secrets.push_back(kSecret);
     if (o.heartbeat == WebOptions{}.heartbeat) o.heartbeat = 200ms;
-    auto w = WebServer::create(*loop_, *control_, o, Logger());
+    Result<std::unique_ptr<WebServer>> w = fail(ErrorCode::kInternal, "not created");
+    onLoop([&] { w = WebServer::create(*loop_, *control_, o, Logger()); });
     ASSERT_TRUE(w.has_value()) << w.error().message;
     web_ = std::move(*w);
   }
@@ -253,7 +254,8 @@ TEST_F(WebTest, TokenRequiredWhenSetAndOffLoopback) {
   WebOptions open;
   open.bind = "0.0.0.0";
   open.port = 0;
-  auto refused = WebServer::create(*loop_, *control_, open, Logger());
+  Result<std::unique_ptr<WebServer>> refused = fail(ErrorCode::kInternal, "not created");
+  onLoop([&] { refused = WebServer::create(*loop_, *control_, open, Logger()); });
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message.find("http.token"), std::string::npos);
 
