@@ -38,16 +38,16 @@ struct StationDeps {
   std::function<void(const std::string& stationId)> onViewChanged;  // screens, SSE
 };
 
-class Station {
+class Station final : public WorkflowHost {
  public:
   Station(config::StationConfig config, StationDeps deps, drivers::ScanClassifier classifier);
   ~Station();
   Station(const Station&) = delete;
   Station& operator=(const Station&) = delete;
 
-  const std::string& id() const { return config_.id; }
+  const std::string& id() const override { return config_.id; }
   config::StationKind kind() const { return config_.kind; }
-  const config::StationConfig& config() const { return config_; }
+  const config::StationConfig& config() const override { return config_; }
 
   // Resumes the workflow from the station's committed position.
   void start();
@@ -62,35 +62,35 @@ class Station {
   // A print job changed state (the print service's listener).
   void onPrintJob(const printers::PrintJob& job);
 
-  const StationView& view() const { return view_; }
+  const StationView& view() const override { return view_; }
   // Scans since start by result: "accepted" or the rejection reason (metrics).
   const std::map<std::string, uint64_t>& scanCounts() const { return scanCounts_; }
 
   // --- for the workflows ---------------------------------------------------
-  TaskStore& store() { return deps_.store; }
+  TaskStore& store() override { return deps_.store; }
   const Clock& clock() const { return deps_.clock; }
-  const Logger& log() const { return deps_.log; }
-  drivers::Scale* scale() const { return deps_.scale; }
-  printers::PrintService* printService() const { return deps_.printService; }
-  const std::string& printerId() const { return deps_.printerId; }
-  StationView& mutableView() { return view_; }
+  const Logger& log() const override { return deps_.log; }
+  drivers::Scale* scale() const override { return deps_.scale; }
+  printers::PrintService* printService() const override { return deps_.printService; }
+  const std::string& printerId() const override { return deps_.printerId; }
+  StationView& mutableView() override { return view_; }
 
   // Commits one step (see StepCommit); returns the task as it is after it.
   // The transaction is closed when this returns, so the caller may record a
   // rejection at once. Crash points "<name>:before_commit" and
   // "<name>:after_commit" (the step is durable, no feedback given yet).
-  Result<std::optional<Task>> commitStep(const StepCommit& step);
-  void accept(const Scanned& s, std::string message);
+  Result<std::optional<Task>> commitStep(const StepCommit& step) override;
+  void accept(const Scanned& s, std::string message) override;
   // Records scan.rejected (its own transaction) and tells the operator.
-  void reject(const Scanned& s, std::string reason, std::string message);
+  void reject(const Scanned& s, std::string reason, std::string message) override;
   // A step could not be recorded: say so (disk full blocks the station).
-  void storeFailed(const Error& e, const Scanned* s);
-  void setStep(Step step, std::string prompt);
-  void tell(std::string message, bool error);
-  void feedback(bool good);
-  void changed();
+  void storeFailed(const Error& e, const Scanned* s) override;
+  void setStep(Step step, std::string prompt) override;
+  void tell(std::string message, bool error) override;
+  void feedback(bool good) override;
+  void changed() override;
   // False (and the station shown blocked) when the store refuses new work.
-  bool acceptingWork();
+  bool acceptingWork() override;
 
  private:
   void record(const Scanned& s, bool accepted, std::string reason, std::string message);

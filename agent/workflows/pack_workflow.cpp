@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "agent/stations/station.h"
 #include "sync/command_parser.h"
 
 namespace floorlink::agent {
@@ -20,7 +19,7 @@ std::string grams(int64_t g) { return fmt::format("{} g", g); }
 
 }  // namespace
 
-PackWorkflow::PackWorkflow(Station& station) : station_(station) {}
+PackWorkflow::PackWorkflow(WorkflowHost& station) : station_(station) {}
 
 PackWorkflow::~PackWorkflow() {
   *alive_ = false;

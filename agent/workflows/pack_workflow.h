@@ -14,11 +14,10 @@
 
 namespace floorlink::agent {
 
-class Station;
 
 class PackWorkflow final : public Workflow {
  public:
-  explicit PackWorkflow(Station& station);
+  explicit PackWorkflow(WorkflowHost& station);
   ~PackWorkflow() override;
 
   void resume(const std::optional<StationPosition>& position) override;
@@ -52,7 +51,7 @@ class PackWorkflow final : public Workflow {
   void confirmBox(const Scanned& s, const std::string& code);
   void showOutOfTolerance();
 
-  Station& station_;
+  WorkflowHost& station_;
   sync::PackSpec spec_;
   Step committed_ = Step::kIdle;  // the step of the last committed position
   std::optional<int64_t> weightG_;

@@ -4,7 +4,6 @@
 
 #include <charconv>
 
-#include "agent/stations/station.h"
 #include "sync/command_parser.h"
 
 namespace floorlink::agent {

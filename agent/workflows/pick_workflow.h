@@ -7,11 +7,10 @@
 
 namespace floorlink::agent {
 
-class Station;
 
 class PickWorkflow final : public Workflow {
  public:
-  explicit PickWorkflow(Station& station) : station_(station) {}
+  explicit PickWorkflow(WorkflowHost& station) : station_(station) {}
 
   void resume(const std::optional<StationPosition>& position) override;
   void onScan(const Scanned& s) override;
@@ -28,7 +27,7 @@ class PickWorkflow final : public Workflow {
   // After a finished task: the next one, keeping the last message.
   void next();
 
-  Station& station_;
+  WorkflowHost& station_;
   sync::PickSpec spec_;
   std::string gtin_;            // the task's GTIN as GTIN-14
   nlohmann::json lastItem_ = nlohmann::json::object();  // lot / expiry / serial of the last item scan

@@ -1,6 +1,5 @@
 #include "agent/workflows/ship_workflow.h"
 
-#include "agent/stations/station.h"
 #include "sync/command_parser.h"
 
 namespace floorlink::agent {

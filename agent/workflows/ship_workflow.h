@@ -6,11 +6,10 @@
 
 namespace floorlink::agent {
 
-class Station;
 
 class ShipWorkflow final : public Workflow {
  public:
-  explicit ShipWorkflow(Station& station) : station_(station) {}
+  explicit ShipWorkflow(WorkflowHost& station) : station_(station) {}
 
   void resume(const std::optional<StationPosition>& position) override;
   void onScan(const Scanned& s) override;
@@ -19,7 +18,7 @@ class ShipWorkflow final : public Workflow {
 
  private:
   void showReady();
-  Station& station_;
+  WorkflowHost& station_;
 };
 
 }  // namespace floorlink::agent

@@ -1,7 +1,7 @@
 #pragma once
 // The station engine's contract. A Workflow is one station kind's steps
 // (PickWorkflow, PackWorkflow, ShipWorkflow). It never writes to the store
-// itself: every step goes through Station::commitStep, which commits the
+// itself: every step goes through WorkflowHost::commitStep (the Station), which commits the
 // task's new state, the step's events and the workflow's new position in one
 // transaction (C-E2); only then does the workflow give feedback. At start a
 // workflow resumes from the committed position alone and re-runs no step's
@@ -16,9 +16,13 @@
 #include <vector>
 
 #include "agent/store/task.h"
+#include "agent/store/task_store.h"
 #include "config/config.h"
+#include "core/log.h"
+#include "drivers/scale/scale.h"
 #include "drivers/scan.h"
 #include "printers/job_store.h"
+#include "printers/print_service.h"
 #include "sync/command.h"
 #include "sync/event_codec.h"
 
@@ -88,6 +92,37 @@ struct StepCommit {
   std::string positionTaskId;  // empty: no task at the station
   Step step = Step::kIdle;
   nlohmann::json data = nlohmann::json::object();
+};
+
+// What a workflow may ask of the station it runs at. Station implements it;
+// a workflow sees nothing else of the station, so workflows depend on this
+// header and the store, not on agent/stations/. Loop thread only.
+class WorkflowHost {
+ public:
+  virtual ~WorkflowHost() = default;
+  virtual const std::string& id() const = 0;
+  virtual const config::StationConfig& config() const = 0;
+  virtual const StationView& view() const = 0;
+  virtual StationView& mutableView() = 0;
+  virtual TaskStore& store() = 0;
+  virtual const Logger& log() const = 0;
+  virtual drivers::Scale* scale() const = 0;
+  virtual printers::PrintService* printService() const = 0;
+  virtual const std::string& printerId() const = 0;
+  // Commits one step; returns the task as it is after it. Crash points
+  // "<name>:before_commit" and "<name>:after_commit".
+  virtual Result<std::optional<Task>> commitStep(const StepCommit& step) = 0;
+  virtual void accept(const Scanned& s, std::string message) = 0;
+  // Records scan.rejected (its own transaction) and tells the operator.
+  virtual void reject(const Scanned& s, std::string reason, std::string message) = 0;
+  // A step could not be recorded: say so (disk full blocks the station).
+  virtual void storeFailed(const Error& e, const Scanned* s) = 0;
+  virtual void setStep(Step step, std::string prompt) = 0;
+  virtual void tell(std::string message, bool error) = 0;
+  virtual void feedback(bool good) = 0;
+  virtual void changed() = 0;
+  // False (and the station shown blocked) when the store refuses new work.
+  virtual bool acceptingWork() = 0;
 };
 
 class Workflow {

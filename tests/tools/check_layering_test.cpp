@@ -65,6 +65,13 @@ TEST_F(CheckLayering, TheStoreIncludingTheWebServerFails) {
   EXPECT_NE(r.out.find("agent/store must not include agent/web"), std::string::npos) << r.out;
 }
 
+TEST_F(CheckLayering, AWorkflowIncludingItsStationFails) {
+  plant("agent/workflows/pick_workflow.cpp", "#include \"agent/stations/station.h\"");
+  auto r = check();
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.out.find("agent/workflows must not include agent/stations"), std::string::npos) << r.out;
+}
+
 TEST_F(CheckLayering, APahoTypeInAHeaderUsedElsewhereFails) {
   plant("sync/sync.h", "#include <mqtt/async_client.h>");
   auto r = check();
