@@ -134,15 +134,22 @@ class Validator {
   }
 
   // A string; empty strings count as missing when required.
+  // The field if present and a string (else the error is recorded).
+  const Json* stringField(const Json& obj, std::string_view base, const char* key, bool required) {
+    const Json* j = field(obj, base, key, required);
+    if (!j) return nullptr;
+    if (!j->is_string()) {
+      add(join(base, key), "wrong_type", std::string(key) + " must be a string, got " + std::string(typeName(*j)));
+      return nullptr;
+    }
+    return j;
+  }
+
   std::string string(const Json& obj, std::string_view base, const char* key, bool required,
                      size_t maxLen) {
-    const Json* j = field(obj, base, key, required);
+    const Json* j = stringField(obj, base, key, required);
     if (!j) return {};
     auto path = join(base, key);
-    if (!j->is_string()) {
-      add(path, "wrong_type", std::string(key) + " must be a string, got " + std::string(typeName(*j)));
-      return {};
-    }
     const auto& s = j->get_ref<const std::string&>();
     if (s.empty() && required) {
       add(path, "missing", std::string(key) + " must not be empty");
@@ -156,13 +163,9 @@ class Validator {
   }
 
   std::string id(const Json& obj, std::string_view base, const char* key, bool required) {
-    const Json* j = field(obj, base, key, required);
+    const Json* j = stringField(obj, base, key, required);
     if (!j) return {};
     auto path = join(base, key);
-    if (!j->is_string()) {
-      add(path, "wrong_type", std::string(key) + " must be a string, got " + std::string(typeName(*j)));
-      return {};
-    }
     const auto& s = j->get_ref<const std::string&>();
     if (!isValidId(s)) {
       add(path, "bad_format", std::string(key) + " must match [A-Za-z0-9_-]{1,64}");

@@ -544,17 +544,8 @@ void PackWorkflow::onTaskChanged(const TaskChange& change) {
   const auto& task = station_.view().task;
   if (!task || change.taskId != task->taskId) return;
   if (change.to == TaskState::kCancelled) {
-    auto t = station_.store().findTask(change.taskId);
-    std::string reason = t && *t ? (*t)->reason : "";
     stopWatches();
-    station_.log().warn(LogFields{.station = station_.id(), .taskId = change.taskId},
-                        "task cancelled by the OMS while at the station");
-    loadNext();
-    station_.tell("STOP: task " + change.taskId + " was cancelled by the OMS" +
-                      (reason.empty() ? "" : " (" + reason + ")") + ". Set the box aside.",
-                  true);
-    station_.feedback(false);
-    station_.changed();
+    stopCancelledTask(station_, change.taskId, "Set the box aside.", [this] { loadNext(); });
   } else if (!change.to || (change.to == TaskState::kActive && change.station != station_.id())) {
     // Replaced by a new revision, or the suggested task was taken elsewhere.
     if (committed_ != Step::kIdle) return;
@@ -564,10 +555,7 @@ void PackWorkflow::onTaskChanged(const TaskChange& change) {
 }
 
 void PackWorkflow::onWorkMayHaveArrived() {
-  const auto& v = station_.view();
-  if (v.task || (v.step != Step::kIdle && v.step != Step::kBlocked)) return;
-  loadNext();
-  if (station_.view().task || station_.view().step != Step::kIdle) station_.changed();
+  lookForWork(station_, [this] { loadNext(); });
 }
 
 }  // namespace floorlink::agent

@@ -224,16 +224,7 @@ void PickWorkflow::onTaskChanged(const TaskChange& change) {
   const auto& task = station_.view().task;
   if (!task || change.taskId != task->taskId) return;
   if (change.to == TaskState::kCancelled) {
-    auto t = station_.store().findTask(change.taskId);
-    std::string reason = t && *t ? (*t)->reason : "";
-    station_.log().warn(LogFields{.station = station_.id(), .taskId = change.taskId},
-                        "task cancelled by the OMS while at the station");
-    loadNext();
-    station_.tell("STOP: task " + change.taskId + " was cancelled by the OMS" +
-                      (reason.empty() ? "" : " (" + reason + ")") + ". Put the items back.",
-                  true);
-    station_.feedback(false);
-    station_.changed();
+    stopCancelledTask(station_, change.taskId, "Put the items back.", [this] { loadNext(); });
   } else if (!change.to || change.to == TaskState::kActive) {
     // Replaced by a new revision, or claimed by another station.
     if (change.to == TaskState::kActive && change.station == station_.id()) return;
@@ -243,10 +234,7 @@ void PickWorkflow::onTaskChanged(const TaskChange& change) {
 }
 
 void PickWorkflow::onWorkMayHaveArrived() {
-  const auto& v = station_.view();
-  if (v.task || (v.step != Step::kIdle && v.step != Step::kBlocked)) return;
-  loadNext();
-  if (station_.view().task || station_.view().step != Step::kIdle) station_.changed();
+  lookForWork(station_, [this] { loadNext(); });
 }
 
 }  // namespace floorlink::agent

@@ -65,4 +65,24 @@ std::string dateText(const std::optional<drivers::gs1::Date>& d) {
   return fmt::format("{:04d}-{:02d}-{:02d}", d->year, d->month, d->day);
 }
 
+void stopCancelledTask(WorkflowHost& host, const std::string& taskId, std::string_view whatToDo,
+                       const std::function<void()>& loadNext) {
+  auto t = host.store().findTask(taskId);
+  std::string reason = t && *t ? (*t)->reason : "";
+  host.log().warn(LogFields{.station = host.id(), .taskId = taskId}, "task cancelled by the OMS while at the station");
+  loadNext();
+  host.tell("STOP: task " + taskId + " was cancelled by the OMS" + (reason.empty() ? "" : " (" + reason + ")") +
+                ". " + std::string(whatToDo),
+            true);
+  host.feedback(false);
+  host.changed();
+}
+
+void lookForWork(WorkflowHost& host, const std::function<void()>& loadNext) {
+  const auto& v = host.view();
+  if (v.task || (v.step != Step::kIdle && v.step != Step::kBlocked)) return;
+  loadNext();
+  if (host.view().task || host.view().step != Step::kIdle) host.changed();
+}
+
 }  // namespace floorlink::agent

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -140,6 +141,12 @@ class Workflow {
 };
 
 // Shared by the workflows.
+// The task at the station was cancelled by the OMS: logs it, loads the next
+// task and tells the operator to stop and what to do with the goods.
+void stopCancelledTask(WorkflowHost& host, const std::string& taskId, std::string_view whatToDo,
+                       const std::function<void()>& loadNext);
+// An idle (or blocked) station with no task looks for work again.
+void lookForWork(WorkflowHost& host, const std::function<void()>& loadNext);
 std::optional<std::string> commandOf(const drivers::ScanValue& scan);
 // EAN-8, UPC-A, EAN-13 and GTIN-14 all compare as GTIN-14; "" otherwise.
 std::string gtin14(std::string_view code);
