@@ -14,7 +14,6 @@
 #include "printers/gs1.h"
 
 namespace floorlink::printers::detail {
-namespace {
 
 ZXing::BarcodeFormat zxingFormat(zpl::Symbology s) {
   switch (s) {
@@ -28,8 +27,6 @@ ZXing::BarcodeFormat zxingFormat(zpl::Symbology s) {
   }
   return ZXing::BarcodeFormat::None;
 }
-
-}  // namespace
 
 bool isGs1(zpl::Symbology s) { return s == zpl::Symbology::kGs1_128 || s == zpl::Symbology::kGs1DataMatrix; }
 bool is2d(zpl::Symbology s) {

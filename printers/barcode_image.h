@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <ZXing/BarcodeFormat.h>
+
 #include "core/error.h"
 #include "printers/zpl.h"
 
@@ -20,5 +22,7 @@ struct Image {
 Result<Image> renderBarcode(const zpl::Barcode& barcode);
 bool isGs1(zpl::Symbology s);
 bool is2d(zpl::Symbology s);
+// The ZXing format that writes (and reads back) a symbology.
+ZXing::BarcodeFormat zxingFormat(zpl::Symbology s);
 
 }  // namespace floorlink::printers::detail

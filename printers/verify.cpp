@@ -20,19 +20,7 @@ namespace {
 
 using detail::isGs1;
 using detail::is2d;
-
-ZXing::BarcodeFormat zxingFormat(zpl::Symbology s) {
-  switch (s) {
-    case zpl::Symbology::kCode128:
-    case zpl::Symbology::kGs1_128: return ZXing::BarcodeFormat::Code128;
-    case zpl::Symbology::kCode39: return ZXing::BarcodeFormat::Code39;
-    case zpl::Symbology::kEan13: return ZXing::BarcodeFormat::EAN13;
-    case zpl::Symbology::kQrCode: return ZXing::BarcodeFormat::QRCode;
-    case zpl::Symbology::kDataMatrix:
-    case zpl::Symbology::kGs1DataMatrix: return ZXing::BarcodeFormat::DataMatrix;
-  }
-  return ZXing::BarcodeFormat::None;
-}
+using detail::zxingFormat;
 
 std::string intendedText(const zpl::Barcode& b) {
   if (isGs1(b.symbology)) {

@@ -1,5 +1,8 @@
 #include "drivers/scale/frames.h"
 
+#include <initializer_list>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -166,20 +169,27 @@ Result<MtSicsReply> parseMtSicsLine(std::string_view line) {
 
 // ---------------------------------------------------------------- Toledo 8217
 
-std::string Toledo8217Status::describe() const {
+namespace {
+// "motion, net": the flags that are set, "ok" when none is.
+std::string flagList(std::initializer_list<std::pair<bool, const char*>> flags) {
   std::string out;
-  auto add = [&](bool on, const char* text) {
-    if (!on) return;
+  for (auto [on, text] : flags) {
+    if (!on) continue;
     if (!out.empty()) out += ", ";
     out += text;
-  };
-  add(motion, "motion");
-  add(overCapacity, "over capacity");
-  add(underZero, "under zero");
-  add(outsideZeroRange, "outside zero capture range");
-  add(centerOfZero, "center of zero");
-  add(net, "net");
+  }
   return out.empty() ? "ok" : out;
+}
+}  // namespace
+
+std::string Toledo8217Status::describe() const {
+  return flagList({
+                   {motion, "motion"},
+                   {overCapacity, "over capacity"},
+                   {underZero, "under zero"},
+                   {outsideZeroRange, "outside zero capture range"},
+                   {centerOfZero, "center of zero"},
+                   {net, "net"}});
 }
 
 Result<Toledo8217Reply> parseToledo8217Frame(std::string_view frame) {
@@ -235,21 +245,15 @@ Result<int64_t> toledo8217Grams(const Toledo8217Reply& reply, std::optional<Weig
 // ---------------------------------------------------------------- NCI
 
 std::string NciStatus::describe() const {
-  std::string out;
-  auto add = [&](bool on, const char* text) {
-    if (!on) return;
-    if (!out.empty()) out += ", ";
-    out += text;
-  };
-  add(motion, "motion");
-  add(atZero, "at zero");
-  add(underCapacity, "under capacity");
-  add(overCapacity, "over capacity");
-  add(ramError, "RAM error");
-  add(eepromError, "EEPROM error");
-  add(romError, "ROM error");
-  add(calibrationError, "faulty calibration");
-  return out.empty() ? "ok" : out;
+  return flagList({
+                   {motion, "motion"},
+                   {atZero, "at zero"},
+                   {underCapacity, "under capacity"},
+                   {overCapacity, "over capacity"},
+                   {ramError, "RAM error"},
+                   {eepromError, "EEPROM error"},
+                   {romError, "ROM error"},
+                   {calibrationError, "faulty calibration"}});
 }
 
 namespace {
