@@ -35,7 +35,7 @@
 #include "core/clock.h"
 #include "core/event_loop.h"
 #include "drivers/device_manager.h"
-#include "drivers/gs1.h"
+#include "core/gs1.h"
 #include "drivers/scan.h"
 #include "drivers/scanner.h"
 

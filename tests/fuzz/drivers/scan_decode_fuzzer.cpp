@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "drivers/gs1.h"
+#include "core/gs1.h"
 #include "drivers/keyboard_wedge.h"
 #include "drivers/scan.h"
 
