@@ -57,11 +57,7 @@ class EvdevTransport final : public Transport {
     handlers_ = std::move(handlers);
     decoder_.reset();
     pending_.clear();
-    if (handlers_.onConnected) {
-      bound_.post([this] {
-        if (handlers_.onConnected) handlers_.onConnected();
-      });
-    }
+    io::postConnected(bound_, handlers_);
     return ok();
   }
 

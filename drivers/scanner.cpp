@@ -130,6 +130,7 @@ class StreamScanner final : public Scanner {
   }
 
   Status feedback(bool good) override {
+    bound_.assertLoopThread();
     const std::string& cmd = good ? settings_.goodRead : settings_.badRead;
     if (cmd.empty()) {
       return fail(ErrorCode::kUnsupported, device_.id + ": no " + (good ? "good_read" : "bad_read") +

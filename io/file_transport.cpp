@@ -28,9 +28,7 @@ class FileTransport final : public Transport {
                                               "writable by the floorlink user", address_.path, errnoMessage(errno)));
     }
     handlers_ = std::move(handlers);
-    bound_.post([this] {
-      if (handlers_.onConnected) handlers_.onConnected();
-    });
+    postConnected(bound_, handlers_);
     return ok();
   }
   void close() override {

@@ -89,7 +89,8 @@ class SerialTransport final : public Transport {
     std::string node = resolveDeviceNode(address_.path);
     if (node.empty()) {
       return fail(ErrorCode::kNotFound, "cannot open " + address_.path +
-                                            ": no such device (is it plugged in? check the cable and the device path, see ls -l /dev/serial/by-id)");
+                                            ": no such device (is it plugged in? check the cable and the device "
+                                            "path, see ls -l /dev/serial/by-id)");
     }
     sp_port* port = nullptr;
     if (sp_return r = sp_get_port_by_name(node.c_str(), &port); r != SP_OK) {
@@ -141,11 +142,7 @@ class SerialTransport final : public Transport {
         closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device went away (unplugged?)"});
       }
     }), kPresenceCheck);
-    if (handlers_.onConnected) {
-      bound_.post([this] {
-        if (handlers_.onConnected) handlers_.onConnected();
-      });
-    }
+    postConnected(bound_, handlers_);
     return ok();
   }
 

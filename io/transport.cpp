@@ -3,9 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -36,6 +36,12 @@ Result<unsigned long> parseUnsignedParam(const config::DeviceAddress& address, c
                                                  std::to_string(max));
   }
   return value;
+}
+
+void postConnected(const LoopBound& bound, const Transport::Handlers& handlers) {
+  bound.post([&handlers] {
+    if (handlers.onConnected) handlers.onConnected();
+  });
 }
 
 Status checkKnownParams(const config::DeviceAddress& address, std::string_view kind,

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/event_loop.h"
 #include "core/log.h"
+#include "core/loop_bound.h"
 
 namespace floorlink::io {
 
@@ -96,5 +97,10 @@ Result<unsigned long> parseUnsignedParam(const config::DeviceAddress& address, c
                                          unsigned long min, unsigned long max, unsigned long fallback);
 Status checkKnownParams(const config::DeviceAddress& address, std::string_view kind,
                         std::initializer_list<std::string_view> known);
+
+// For transports usable as soon as open() succeeds: posts
+// handlers.onConnected, which runs while `bound` (the transport's) is valid.
+// `handlers` is the transport's own member.
+void postConnected(const LoopBound& bound, const Transport::Handlers& handlers);
 
 }  // namespace floorlink::io

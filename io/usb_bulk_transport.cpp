@@ -71,9 +71,7 @@ class UsbBulkTransport final : public Transport {
     dev->name = describe();
     dev_ = dev;
     std::thread([self = this, dev] { work(*dev, self); }).detach();
-    bound_.post([this] {
-      if (handlers_.onConnected) handlers_.onConnected();
-    });
+    postConnected(bound_, handlers_);
     return ok();
   }
 

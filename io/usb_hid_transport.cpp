@@ -125,11 +125,7 @@ class UsbHidTransport final : public Transport {
         libusb_handle_events_timeout_completed(dev->ctx, &tv, nullptr);
       }
     }).detach();
-    if (handlers_.onConnected) {
-      bound_.post([this] {
-        if (handlers_.onConnected) handlers_.onConnected();
-      });
-    }
+    postConnected(bound_, handlers_);
     return ok();
   }
 

@@ -40,6 +40,7 @@
 #include "drivers/scanner.h"
 
 using namespace floorlink::drivers;
+namespace gs1 = floorlink::gs1;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {

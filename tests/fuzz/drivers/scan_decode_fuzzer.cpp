@@ -9,6 +9,7 @@
 #include "drivers/scan.h"
 
 using namespace floorlink::drivers;
+namespace gs1 = floorlink::gs1;
 
 namespace {
 
