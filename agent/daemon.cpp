@@ -95,9 +95,8 @@ std::vector<sync::ComponentHealth> Daemon::Impl::componentHealth() const {
 }
 
 Status Daemon::Impl::openDevices() {
-  drivers::DeviceManagerOptions dm;
-  dm.backoffMin = config.mqtt.backoffMin;
-  auto manager = drivers::DeviceManager::create(*loop, clock, logging.get("drivers"), dm);
+  // Devices keep their own reconnect delays (io::Backoff defaults), not the broker's.
+  auto manager = drivers::DeviceManager::create(*loop, clock, logging.get("drivers"));
   if (!manager) return std::unexpected(manager.error());
   devices = std::move(*manager);
   devices->setStatusListener([this](const std::string& id, const drivers::DeviceStatus& s) {

@@ -123,7 +123,7 @@ struct ControlSection {
 
 struct LabelsSection {
   std::filesystem::path templatesDir = "/etc/floorlink/labels";
-  std::string gs1CompanyPrefix;  // 7-10 digits; needed to generate SSCCs
+  std::string gs1CompanyPrefix;  // 6-12 digits; needed to generate SSCCs
   int extensionDigit = 0;
   std::chrono::hours jobExpiry{24};
 };

@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/gs1.h"
+
 namespace floorlink::config {
 namespace {
 
@@ -332,8 +334,7 @@ void readLabels(Problems& p, const toml::table& t, LabelsSection& l) {
   r.integer("extension_digit", l.extensionDigit, 0, 9);
   r.duration("job_expiry_hours", l.jobExpiry, 1, 24 * 365);
   const auto& g = l.gs1CompanyPrefix;
-  if (!g.empty() && (g.size() < 6 || g.size() > 12 ||
-                     !std::all_of(g.begin(), g.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+  if (!g.empty() && !gs1::validateCompanyPrefix(g)) {
     p.add(t.get("gs1_company_prefix")->source(), "labels.gs1_company_prefix",
           "\"" + g + "\" must be 6 to 12 digits (your GS1 company prefix)");
   }

@@ -27,6 +27,14 @@ struct LogFields {
   std::string_view taskId;
 };
 
+// The fields of a device's line (designated initializers would warn about
+// the fields left out).
+inline LogFields deviceFields(std::string_view device) {
+  LogFields f;
+  f.device = device;
+  return f;
+}
+
 namespace detail {
 // The fields of the line being logged on this thread; sinks read them.
 const LogFields* currentFields();

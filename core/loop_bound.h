@@ -75,6 +75,19 @@ class LoopBound {
     return LoopPoster(&loop_, alive_);
   }
 
+  // Taken before calling out (a data handler): expired() afterwards says the
+  // callee closed (invalidate()) or destroyed the owner, so touch nothing.
+  class Token {
+   public:
+    bool expired() const { return alive_.expired(); }
+
+   private:
+    friend class LoopBound;
+    explicit Token(std::weak_ptr<void> alive) : alive_(std::move(alive)) {}
+    std::weak_ptr<void> alive_;
+  };
+  Token token() const { return Token(alive_); }
+
   // Drops every callback posted so far and not yet run (a transport that
   // closes and reopens), without destroying the owner.
   void invalidate(std::source_location where = std::source_location::current()) {

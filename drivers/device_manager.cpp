@@ -8,7 +8,7 @@
 #include <cstring>
 #include <set>
 
-#include "drivers/transport_impl.h"
+#include "io/backoff.h"
 
 namespace floorlink::drivers {
 
@@ -18,13 +18,14 @@ struct DeviceManager::Entry {
   DeviceClient client;
   DeviceInfo info;
   RawLog raw;
-  std::chrono::milliseconds backoff{0};
+  io::Backoff backoff;
   EventLoop::TimerId retryTimer = 0;
   bool connected = false;
   bool everConnected = false;
   bool pathBased = false;     // serial/evdev: hotplug through the /dev path
   std::string faultReason;    // reported by the driver on top
-  std::shared_ptr<int> alive = std::make_shared<int>(0);
+  LoopBound bound;            // last: the entry's callbacks die with it
+  explicit Entry(EventLoop& loop, io::Backoff b) : backoff(b), bound(loop) {}
 };
 
 namespace {
@@ -61,9 +62,10 @@ Result<std::unique_ptr<DeviceManager>> DeviceManager::create(EventLoop& loop, co
     return fail(ErrorCode::kInvalidArgument, "device backoff must be positive and min <= max");
   }
   int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd < 0) return fail(ErrorCode::kIo, "inotify_init1: " + detail::errnoMessage(errno));
+  if (fd < 0) return fail(ErrorCode::kIo, "inotify_init1: " + std::string(std::strerror(errno)));
   auto m = std::unique_ptr<DeviceManager>(new DeviceManager(loop, clock, std::move(logger), options, fd));
-  auto watch = loop.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead), [raw = m.get()](uint32_t) { raw->onInotify(); });
+  auto watch = loop.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead),
+                            m->bound_.bind([raw = m.get()](uint32_t) { raw->onInotify(); }));
   if (!watch) return std::unexpected(watch.error());
   m->inotifyWatch_ = *watch;
   return m;
@@ -71,12 +73,14 @@ Result<std::unique_ptr<DeviceManager>> DeviceManager::create(EventLoop& loop, co
 
 DeviceManager::DeviceManager(EventLoop& loop, const Clock& clock, Logger logger, DeviceManagerOptions options,
                              int inotifyFd)
-    : loop_(loop), clock_(clock), logger_(std::move(logger)), options_(options), inotifyFd_(inotifyFd) {}
+    : loop_(loop), clock_(clock), logger_(std::move(logger)), options_(options), inotifyFd_(inotifyFd),
+      bound_(loop) {}
 
 DeviceManager::~DeviceManager() {
+  bound_.assertLoopThread();
   for (auto& [id, e] : entries_) {
     if (e->retryTimer) loop_.cancelTimer(e->retryTimer);
-    e->alive.reset();
+    e->bound.invalidate();
     e->transport->close();
   }
   entries_.clear();
@@ -87,6 +91,7 @@ DeviceManager::~DeviceManager() {
 void DeviceManager::setStatusListener(StatusListener listener) { listener_ = std::move(listener); }
 
 Status DeviceManager::add(const config::DeviceConfig& device, DeviceClient client) {
+  bound_.assertLoopThread();
   auto transport = createTransport(loop_, device.address, logger_);
   if (!transport) {
     return fail(transport.error().code, device.origin.describe() + ": device \"" + device.id + "\": " +
@@ -97,10 +102,11 @@ Status DeviceManager::add(const config::DeviceConfig& device, DeviceClient clien
 
 Status DeviceManager::add(const config::DeviceConfig& device, std::unique_ptr<Transport> transport,
                           DeviceClient client) {
+  bound_.assertLoopThread();
   if (entries_.contains(device.id)) {
     return fail(ErrorCode::kAlreadyExists, "device \"" + device.id + "\" is already managed");
   }
-  auto e = std::make_unique<Entry>();
+  auto e = std::make_unique<Entry>(loop_, io::Backoff(options_.backoffMin, options_.backoffMax));
   e->config = device;
   e->transport = std::move(transport);
   e->client = std::move(client);
@@ -116,7 +122,7 @@ Status DeviceManager::add(const config::DeviceConfig& device, std::unique_ptr<Tr
                  device.address.scheme == config::AddressScheme::kEvdev;
   if (e->pathBased && device.address.path.find("/by-id/") == std::string::npos &&
       device.address.path.find("/by-path/") == std::string::npos) {
-    logger_.warn(detail::deviceFields(device.id),
+    logger_.warn(deviceFields(device.id),
                  "{} uses {}, whose number depends on plug-in order; use its /dev/serial/by-id or /dev/input/by-id "
                  "link (docs/devices.md)",
                  device.id, device.address.path);
@@ -129,11 +135,11 @@ Status DeviceManager::add(const config::DeviceConfig& device, std::unique_ptr<Tr
 }
 
 void DeviceManager::remove(const std::string& id) {
+  bound_.assertLoopThread();
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   Entry& e = *it->second;
   if (e.retryTimer) loop_.cancelTimer(e.retryTimer);
-  e.alive.reset();
   e.transport->close();
   entries_.erase(it);
 }
@@ -156,7 +162,7 @@ void DeviceManager::setStatus(Entry& e, DeviceState state, std::string detail) {
   if (e.info.status.state == state && e.info.status.detail == detail) return;
   e.info.status = DeviceStatus{state, std::move(detail)};
   e.info.sinceMs = clock_.nowMs();
-  auto fields = detail::deviceFields(e.config.id);
+  auto fields = deviceFields(e.config.id);
   if (state == DeviceState::kOk) {
     logger_.info(fields, "{} is ok ({})", e.config.id, e.info.transport);
   } else {
@@ -175,32 +181,26 @@ void DeviceManager::tryOpen(Entry& e) {
   }
   if (e.transport->isOpen()) return;
   Entry* ep = &e;
-  auto weak = std::weak_ptr<int>(e.alive);
   Transport::Handlers h;
-  h.onData = [this, ep, weak](std::span<const uint8_t> bytes) {
-    if (!weak.lock()) return;
+  h.onData = e.bound.bind([this, ep](std::span<const uint8_t> bytes) {
     ep->raw.add(clock_.nowMs(), RawDirection::kIn, bytes);
     ep->info.bytesIn += bytes.size();
     if (ep->client.onData) ep->client.onData(bytes);
-  };
-  h.onClosed = [this, ep, weak](const Error& why) {
-    if (!weak.lock()) return;
-    onTransportClosed(*ep, why);
-  };
-  h.onConnected = [this, ep, weak] {
-    if (!weak.lock()) return;
+  });
+  h.onClosed = e.bound.bind([this, ep](const Error& why) { onTransportClosed(*ep, why); });
+  h.onConnected = e.bound.bind([this, ep] {
     if (ep->connected) return;
     ep->connected = true;
     if (ep->everConnected) ++ep->info.reconnects;
     ep->everConnected = true;
-    ep->backoff = std::chrono::milliseconds{0};
+    ep->backoff.reset();
     ep->info.transport = ep->transport->describe();
     setStatus(*ep, DeviceState::kOk, "connected");
     if (ep->client.onConnected) {
       std::string id = ep->config.id;
       ep->client.onConnected([this, id](std::span<const uint8_t> bytes) { return write(id, bytes); });
     }
-  };
+  });
   auto s = e.transport->open(std::move(h));
   if (!s) {
     e.info.lastError = s.error().message;
@@ -214,14 +214,11 @@ void DeviceManager::tryOpen(Entry& e) {
 
 void DeviceManager::scheduleRetry(Entry& e) {
   if (e.retryTimer) loop_.cancelTimer(e.retryTimer);
-  e.backoff = e.backoff.count() == 0 ? options_.backoffMin : std::min(e.backoff * 2, options_.backoffMax);
   Entry* ep = &e;
-  auto weak = std::weak_ptr<int>(e.alive);
-  e.retryTimer = loop_.addTimer(e.backoff, [this, ep, weak] {
-    if (!weak.lock()) return;
+  e.retryTimer = loop_.addTimer(e.backoff.next(), e.bound.bind([this, ep] {
     ep->retryTimer = 0;
     tryOpen(*ep);
-  });
+  }));
 }
 
 void DeviceManager::onTransportClosed(Entry& e, const Error& why) {
@@ -235,6 +232,7 @@ void DeviceManager::onTransportClosed(Entry& e, const Error& why) {
 }
 
 Status DeviceManager::write(const std::string& id, std::span<const uint8_t> bytes) {
+  bound_.assertLoopThread();
   Entry* e = find(id);
   if (!e) return fail(ErrorCode::kNotFound, "no device \"" + id + "\"");
   if (!e->transport->isOpen()) {
@@ -320,6 +318,7 @@ void DeviceManager::onInotify() {
   alignas(inotify_event) char buf[4096];
   bool any = false;
   bool usbChanged = false;
+  bool usbAdded = false;  // only a new node is worth an early open
   for (;;) {
     ssize_t n = ::read(inotifyFd_, buf, sizeof buf);
     if (n <= 0) break;
@@ -329,7 +328,10 @@ void DeviceManager::onInotify() {
       if (auto it = watchedDirs_.find(ev->wd); it != watchedDirs_.end()) {
         const std::string& dir = it->second;
         std::string_view name = ev->len ? std::string_view(ev->name) : std::string_view();
-        if (dir.starts_with("/dev/bus") || (dir == "/dev" && name == "bus")) usbChanged = true;
+        if (dir.starts_with("/dev/bus") || (dir == "/dev" && name == "bus")) {
+          usbChanged = true;
+          usbAdded = usbAdded || (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0;
+        }
       }
       if (ev->mask & IN_IGNORED) watchedDirs_.erase(ev->wd);
       p += sizeof(inotify_event) + ev->len;
@@ -353,19 +355,20 @@ void DeviceManager::onInotify() {
         }
         continue;
       }
-      e->backoff = std::chrono::milliseconds{0};
+      if (!usbAdded) continue;
+      e->backoff.reset();
       tryOpen(*e);
       continue;
     }
     if (!e->pathBased) continue;
-    bool present = !resolveDeviceNode(e->config.address.path).empty();
+    bool present = !io::resolveDeviceNode(e->config.address.path).empty();
     if (e->transport->isOpen() && !present) {
       // A removed tty does not always hang up its readers: close it ourselves.
       e->transport->close();
       onTransportClosed(*e, Error{ErrorCode::kDisconnected, e->config.address.path + " was unplugged"});
     } else if (!e->transport->isOpen() && present) {
-      logger_.info(detail::deviceFields(id), "{} appeared at {}", id, e->config.address.path);
-      e->backoff = std::chrono::milliseconds{0};
+      logger_.info(deviceFields(id), "{} appeared at {}", id, e->config.address.path);
+      e->backoff.reset();
       tryOpen(*e);
     }
   }

@@ -17,14 +17,16 @@
 #include "core/error.h"
 #include "core/event_loop.h"
 #include "core/log.h"
+#include "core/loop_bound.h"
 #include "drivers/device.h"
 #include "drivers/transport.h"
+#include "io/backoff.h"
 
 namespace floorlink::drivers {
 
 struct DeviceManagerOptions {
-  std::chrono::milliseconds backoffMin{500};
-  std::chrono::milliseconds backoffMax{30000};
+  std::chrono::milliseconds backoffMin = io::Backoff::kDefaultMin;
+  std::chrono::milliseconds backoffMax = io::Backoff::kDefaultMax;
   size_t rawLogBytes = 8192;
   size_t rawLogChunks = 256;
 };
@@ -101,6 +103,7 @@ class DeviceManager {
   std::map<int, std::string> watchedDirs_;  // inotify wd -> directory
   std::map<std::string, std::unique_ptr<Entry>> entries_;
   StatusListener listener_;
+  LoopBound bound_;  // last: destroyed first
 };
 
 }  // namespace floorlink::drivers

@@ -8,23 +8,25 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/loop_bound.h"
 #include "drivers/keyboard_wedge.h"
-#include "drivers/transport_impl.h"
+#include "drivers/transport.h"
 
-namespace floorlink::drivers::detail {
+namespace floorlink::drivers {
 namespace {
 
 class EvdevTransport final : public Transport {
  public:
   EvdevTransport(EventLoop& loop, config::DeviceAddress address, KeyboardLayout layout, std::string gs, Logger logger)
       : loop_(loop), address_(std::move(address)), layout_(layout), decoder_(layout, std::move(gs)),
-        logger_(std::move(logger)) {}
+        logger_(std::move(logger)), bound_(loop) {}
   ~EvdevTransport() override { closeQuietly(); }
 
   Status open(Handlers handlers) override {
+    bound_.assertLoopThread();
     closeQuietly();
     // Open the kernel node the by-id link names (as for serial ports).
-    std::string node = resolveDeviceNode(address_.path);
+    std::string node = io::resolveDeviceNode(address_.path);
     int fd = node.empty() ? -1 : ::open(node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
       int err = node.empty() ? ENOENT : errno;
@@ -32,7 +34,7 @@ class EvdevTransport final : public Transport {
       std::string hint = err == EACCES  ? " (add the floorlink user to the input group, see docs/devices.md)"
                          : err == ENOENT ? " (is the scanner plugged in? see ls -l /dev/input/by-id)"
                                          : "";
-      return fail(code, "cannot open " + address_.path + ": " + errnoMessage(err) + hint);
+      return fail(code, "cannot open " + address_.path + ": " + std::strerror(err) + hint);
     }
     if (::ioctl(fd, EVIOCGRAB, 1) != 0) {
       int err = errno;
@@ -41,10 +43,10 @@ class EvdevTransport final : public Transport {
         return fail(ErrorCode::kBusy, "cannot grab " + address_.path +
                                           ": another program (a desktop session?) holds the keyboard exclusively");
       }
-      return fail(ErrorCode::kIo, "cannot grab " + address_.path + ": " + errnoMessage(err) +
+      return fail(ErrorCode::kIo, "cannot grab " + address_.path + ": " + std::strerror(err) +
                                       " (is this an evdev keyboard device?)");
     }
-    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead), [this](uint32_t ev) { onEvents(ev); });
+    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead), bound_.bind([this](uint32_t ev) { onEvents(ev); }));
     if (!watch) {
       ::close(fd);
       return fail(ErrorCode::kIo, "cannot watch " + address_.path + ": " + watch.error().message);
@@ -55,22 +57,21 @@ class EvdevTransport final : public Transport {
     handlers_ = std::move(handlers);
     decoder_.reset();
     pending_.clear();
-    alive_ = std::make_shared<int>(0);
-    if (handlers_.onConnected) {
-      loop_.post([weak = std::weak_ptr<int>(alive_), this] {
-        if (weak.lock() && handlers_.onConnected) handlers_.onConnected();
-      });
-    }
+    io::postConnected(bound_, handlers_);
     return ok();
   }
 
-  void close() override { closeQuietly(); }
+  void close() override {
+    bound_.assertLoopThread();
+    closeQuietly();
+  }
   bool isOpen() const override { return fd_ >= 0; }
 
   Status write(std::span<const uint8_t>) override {
     return fail(ErrorCode::kUnsupported, address_.path + ": a keyboard-wedge scanner cannot receive commands");
   }
 
+  uint64_t bytesWritten() const override { return 0; }
   std::string node() const override { return fd_ >= 0 ? node_ : std::string(); }
 
   std::string describe() const override {
@@ -102,16 +103,16 @@ class EvdevTransport final : public Transport {
         }
         pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(off));
         if (!text.empty() && handlers_.onData) {
-          auto weak = std::weak_ptr<int>(alive_);
+          auto token = bound_.token();
           handlers_.onData(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-          if (!weak.lock()) return;
+          if (token.expired()) return;
         }
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
       if (n < 0 || has(events, IoEvent::kHangup)) {
         closeWith(Error{ErrorCode::kDisconnected,
-                        address_.path + ": " + (n < 0 ? errnoMessage(errno) : std::string("hung up")) + " (unplugged?)"});
+                        address_.path + ": " + (n < 0 ? std::strerror(errno) : std::string("hung up")) + " (unplugged?)"});
         return;
       }
       break;
@@ -129,7 +130,7 @@ class EvdevTransport final : public Transport {
   }
 
   void closeQuietly() {
-    alive_.reset();
+    bound_.invalidate();
     if (watch_) loop_.unwatchFd(watch_);
     watch_ = 0;
     if (fd_ >= 0) {
@@ -149,7 +150,7 @@ class EvdevTransport final : public Transport {
   std::string node_;
   EventLoop::WatchId watch_ = 0;
   std::vector<uint8_t> pending_;
-  std::shared_ptr<int> alive_;
+  LoopBound bound_;  // last: destroyed first
 };
 
 }  // namespace
@@ -158,6 +159,7 @@ Result<std::unique_ptr<Transport>> createEvdevTransport(EventLoop& loop, const c
                                                        Logger logger) {
   KeyboardLayout layout = KeyboardLayout::kUs;
   std::string gs;
+  if (auto s = io::checkKnownParams(address, "evdev", {"layout", "gs"}); !s) return std::unexpected(s.error());
   for (auto& [key, value] : address.params) {
     if (key == "layout") {
       auto l = parseKeyboardLayout(value);
@@ -169,12 +171,9 @@ Result<std::unique_ptr<Transport>> createEvdevTransport(EventLoop& loop, const c
                     "address \"" + address.text + "\": gs= must be the single character the scanner sends for GS");
       }
       gs = value;
-    } else {
-      return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": unknown evdev parameter \"" + key +
-                                                   "\" (known: layout, gs)");
     }
   }
   return std::make_unique<EvdevTransport>(loop, address, layout, gs, std::move(logger));
 }
 
-}  // namespace floorlink::drivers::detail
+}  // namespace floorlink::drivers

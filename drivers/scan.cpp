@@ -200,7 +200,7 @@ Result<ScanValue> ScanClassifier::classify(std::string_view frame) const {
     if (!gs1::hasValidCheckDigit(v.data)) {
       if (ean) {
         return fail(ErrorCode::kParse, "EAN/UPC " + v.data + ": check digit is wrong (expected " +
-                                           std::string(1, gs1::checkDigit(v.data.substr(0, n - 1))) + ")");
+                                           std::to_string(*gs1::checkDigit(v.data.substr(0, n - 1))) + ")");
       }
     } else {
       v.kind = ScanKind::kGtin;

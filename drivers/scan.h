@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "drivers/gs1.h"
+#include "core/gs1.h"
 
 namespace floorlink::drivers {
 

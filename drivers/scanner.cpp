@@ -2,7 +2,8 @@
 
 #include <charconv>
 
-#include "drivers/transport_impl.h"
+#include "core/loop_bound.h"
+#include "drivers/transport.h"
 
 namespace floorlink::drivers {
 namespace {
@@ -108,9 +109,8 @@ class StreamScanner final : public Scanner {
                 Logger logger)
       : loop_(loop), device_(std::move(device)), settings_(std::move(settings)), classifier_(std::move(classifier)),
         framer_(settings_.framing), hid_(settings_.hidReportId), logger_(std::move(logger)),
-        usb_(device_.address.scheme == config::AddressScheme::kUsb) {}
+        usb_(device_.address.scheme == config::AddressScheme::kUsb), bound_(loop) {}
   ~StreamScanner() override {
-    *alive_ = false;
     if (idleTimer_) loop_.cancelTimer(idleTimer_);
   }
 
@@ -119,23 +119,18 @@ class StreamScanner final : public Scanner {
 
   DeviceClient deviceClient() override {
     DeviceClient c;
-    auto alive = alive_;
-    c.onData = [this, alive](std::span<const uint8_t> bytes) {
-      if (*alive) onBytes(bytes);
-    };
-    c.onConnected = [this, alive](DeviceWriter writer) {
-      if (*alive) writer_ = std::move(writer);
-    };
-    c.onDisconnected = [this, alive](const DeviceStatus&) {
-      if (!*alive) return;
+    c.onData = bound_.bind([this](std::span<const uint8_t> bytes) { onBytes(bytes); });
+    c.onConnected = bound_.bind([this](DeviceWriter writer) { writer_ = std::move(writer); });
+    c.onDisconnected = bound_.bind([this](const DeviceStatus&) {
       writer_ = nullptr;
       framer_ = ScanFramer(settings_.framing);  // a half frame from before the unplug is lost
       hid_ = HidPosReportDecoder(settings_.hidReportId);
-    };
+    });
     return c;
   }
 
   Status feedback(bool good) override {
+    bound_.assertLoopThread();
     const std::string& cmd = good ? settings_.goodRead : settings_.badRead;
     if (cmd.empty()) {
       return fail(ErrorCode::kUnsupported, device_.id + ": no " + (good ? "good_read" : "bad_read") +
@@ -157,10 +152,10 @@ class StreamScanner final : public Scanner {
     // Copy: a handler may destroy this scanner.
     auto frames = std::move(frames_);
     frames_.clear();
-    auto alive = alive_;
+    auto token = bound_.token();
     for (auto& f : frames) {
       deliver(f);
-      if (!*alive) return;
+      if (token.expired()) return;
     }
     if (!usb_ && settings_.framing.idleTimeout.count() > 0) armIdleTimer();
   }
@@ -169,12 +164,10 @@ class StreamScanner final : public Scanner {
     if (idleTimer_) loop_.cancelTimer(idleTimer_);
     idleTimer_ = 0;
     if (!framer_.hasPartial()) return;
-    auto alive = alive_;
-    idleTimer_ = loop_.addTimer(settings_.framing.idleTimeout, [this, alive] {
-      if (!*alive) return;
+    idleTimer_ = loop_.addTimer(settings_.framing.idleTimeout, bound_.bind([this] {
       idleTimer_ = 0;
       if (auto f = framer_.flush()) deliver(*f);
-    });
+    }));
   }
 
   void deliver(const Result<std::string>& frame) {
@@ -187,12 +180,12 @@ class StreamScanner final : public Scanner {
       bad(scan.error(), *frame);
       return;
     }
-    logger_.debug(detail::deviceFields(device_.id), "scan {} {}", toString(scan->kind), scan->data);
+    logger_.debug(deviceFields(device_.id), "scan {} {}", toString(scan->kind), scan->data);
     if (handlers_.onScan) handlers_.onScan(*scan);
   }
 
   void bad(const Error& why, const std::string& raw) {
-    logger_.warn(detail::deviceFields(device_.id), "bad read on {}: {}", device_.id, why.message);
+    logger_.warn(deviceFields(device_.id), "bad read on {}: {}", device_.id, why.message);
     if (!settings_.badRead.empty() && writer_) (void)feedback(false);
     if (handlers_.onBadScan) handlers_.onBadScan(why, raw);
   }
@@ -209,7 +202,7 @@ class StreamScanner final : public Scanner {
   DeviceWriter writer_;
   EventLoop::TimerId idleTimer_ = 0;
   std::vector<Result<std::string>> frames_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LoopBound bound_;  // last: destroyed first
 };
 
 }  // namespace

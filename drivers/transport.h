@@ -1,70 +1,26 @@
 #pragma once
-// A byte stream to a device (serial, TCP, USB, evdev), driven by the event
-// loop. Scanners and scales speak their protocols over a Transport.
-#include <cstdint>
-#include <functional>
+// Scanners and scales speak their protocols over an io::Transport; the one
+// transport only drivers/ has is the keyboard wedge (evdev:).
 #include <memory>
-#include <span>
-#include <string>
 
 #include "config/config.h"
 #include "core/error.h"
 #include "core/event_loop.h"
 #include "core/log.h"
+#include "io/transport.h"
 
 namespace floorlink::drivers {
 
-class Transport {
- public:
-  struct Handlers {
-    // Bytes as they arrive, on the loop thread. Framing is the caller's job.
-    std::function<void(std::span<const uint8_t> bytes)> onData;
-    // The stream ended (unplug, peer closed, read error). After this the
-    // transport is closed; open() may be called again to reconnect.
-    std::function<void(const Error& why)> onClosed;
-    // Optional: the stream is usable. TCP calls it once the connection is
-    // established; the others right after a successful open() (posted).
-    std::function<void()> onConnected;
-  };
+using io::Transport;
 
-  virtual ~Transport() = default;
-
-  // Opens the device and starts delivering data on the loop. Errors say what
-  // a technician should check ("cannot open /dev/ttyUSB0: no such device").
-  virtual Status open(Handlers handlers) = 0;
-  virtual void close() = 0;
-  virtual bool isOpen() const = 0;
-  // Queues bytes for writing; never blocks the loop.
-  virtual Status write(std::span<const uint8_t> bytes) = 0;
-  // "serial:/dev/ttyUSB0 9600 8N1", for logs and floorlinkctl.
-  virtual std::string describe() const = 0;
-  // The /dev node in use while open ("/dev/ttyUSB1", "/dev/bus/usb/001/007"),
-  // empty when closed or not a device node. The device manager treats its
-  // disappearance as an unplug.
-  virtual std::string node() const { return {}; }
-};
-
-// Builds the transport a device address names. Address parameters:
-//   serial:PATH?baud=9600&format=8N1&flow=none|xonxoff|rtscts|dtrdsr
-//       PATH may be a /dev/serial/by-id or by-path symlink (preferred: stable
-//       across replugging); format is data bits 5-8, parity N/E/O/M/S, stop 1-2.
-//   tcp://HOST:PORT?connect_timeout_ms=3000
-//   usb://VVVV:PPPP?serial=ABC&interface=0&usage_page=0x8c
-//       USB HID: each onData call carries exactly one raw HID input report
-//       from the interrupt IN endpoint (report id first when the device uses
-//       report ids). usage_page, when given, must match the first usage page
-//       of the HID report descriptor (0x8c scanners, 0x8d scales).
 //   evdev:PATH?layout=us|de&gs=CHAR
 //       keyboard wedge: key presses become the characters they type on the
 //       given layout; Ctrl+] and the configured gs character become GS (0x1D).
-// Nothing is opened here: open() does that, so a missing device is a state
-// (offline), not a configuration error.
-Result<std::unique_ptr<Transport>> createTransport(EventLoop& loop, const config::DeviceAddress& address);
+// Every other scheme is io::createTransport's (usb:// as HID).
 Result<std::unique_ptr<Transport>> createTransport(EventLoop& loop, const config::DeviceAddress& address,
-                                                  Logger logger);
+                                                  Logger logger = {});
 
-// The path a serial or evdev address names, with by-id/by-path symlinks
-// resolved to the kernel node ("/dev/ttyUSB0"); empty when it does not exist.
-std::string resolveDeviceNode(const std::string& path);
+Result<std::unique_ptr<Transport>> createEvdevTransport(EventLoop& loop, const config::DeviceAddress& address,
+                                                       Logger logger);
 
 }  // namespace floorlink::drivers

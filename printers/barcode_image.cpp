@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "printers/gs1.h"
+#include "core/gs1.h"
 
 namespace floorlink::printers::detail {
 
@@ -84,10 +84,10 @@ Result<Image> encodeZxing(const zpl::Barcode& b) {
 }
 
 Result<Image> encodeZint(const zpl::Barcode& b) {
-  auto elements = gs1::parseRaw(b.content);
+  auto elements = gs1::parse(b.content);
   if (!elements) return std::unexpected(elements.error());
   std::string input;
-  for (const auto& e : *elements) input += "[" + e.ai + "]" + e.value;
+  for (const auto& e : elements->elements) input += "[" + e.ai + "]" + e.value;
   std::unique_ptr<zint_symbol, void (*)(zint_symbol*)> sym(ZBarcode_Create(), ZBarcode_Delete);
   if (!sym) return fail(ErrorCode::kInternal, "zint: out of memory");
   sym->symbology = BARCODE_DATAMATRIX;

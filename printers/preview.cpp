@@ -8,7 +8,7 @@
 
 #include "printers/barcode_image.h"
 #include "printers/bitmap_font.h"
-#include "printers/gs1.h"
+#include "core/gs1.h"
 #include "printers/zpl.h"
 
 namespace floorlink::printers {
@@ -95,8 +95,8 @@ Result<Raster> rasterizeLabel(std::string_view zpl, const PreviewOptions& option
     if (!twoD && b.humanReadable) {
       std::string hri = b.content;
       if (detail::isGs1(b.symbology)) {
-        auto e = gs1::parseRaw(b.content);
-        if (e) hri = gs1::toHri(*e);
+        auto e = gs1::parse(b.content);
+        if (e) hri = e->toHri();
       }
       drawText(r, b.x, b.y + b.height + 4, 20, 12, hri);
     }

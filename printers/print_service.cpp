@@ -5,7 +5,7 @@
 #include <ctime>
 
 #include "core/crash_point.h"
-#include "printers/gs1.h"
+#include "core/gs1.h"
 #include "printers/preview.h"
 
 namespace floorlink::printers {

@@ -13,7 +13,7 @@
 #include <memory>
 
 #include "printers/barcode_image.h"
-#include "printers/gs1.h"
+#include "core/gs1.h"
 
 namespace floorlink::printers {
 namespace {
@@ -24,12 +24,12 @@ using detail::zxingFormat;
 
 std::string intendedText(const zpl::Barcode& b) {
   if (isGs1(b.symbology)) {
-    auto e = gs1::parseRaw(b.content);
-    return e ? gs1::toHri(*e) : b.content;
+    auto e = gs1::parse(b.content);
+    return e ? e->toHri() : b.content;
   }
   if (b.symbology == zpl::Symbology::kEan13 && b.content.size() == 12) {
-    int c = gs1::checkDigit(b.content);
-    return c < 0 ? b.content : b.content + static_cast<char>('0' + c);
+    auto c = gs1::checkDigit(b.content);
+    return c ? b.content + static_cast<char>('0' + *c) : b.content;
   }
   return b.content;
 }
@@ -63,13 +63,13 @@ BarcodeCheck check(const zpl::Barcode& b, const zpl::Layout& layout, const Verif
   if (isGs1(b.symbology)) {
     if (r.contentType() != ZXing::ContentType::GS1)
       return problem("decodes without the GS1 FNC1 marker: scanners would not read it as GS1");
-    auto got = gs1::parseRaw(text);
-    auto want = gs1::parseRaw(b.content);
+    auto got = gs1::parse(text);
+    auto want = gs1::parse(b.content);
     if (!got) return problem("decoded GS1 content is invalid: " + got.error().message);
-    out.decoded = gs1::toHri(*got);
+    out.decoded = got->toHri();
     if (!want || *got != *want)
       return problem(fmt::format("decodes as {} but {} was intended", out.decoded, out.intended));
-    for (const auto& e : *got) {
+    for (const auto& e : got->elements) {
       if (e.ai == "00" && !expect.sscc.empty() && e.value != expect.sscc)
         return problem(fmt::format("carries SSCC {} but this job's SSCC is {}: the template's barcode data is wrong",
                                    e.value, expect.sscc));

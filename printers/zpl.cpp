@@ -6,7 +6,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "printers/gs1.h"
+#include "core/gs1.h"
 
 namespace floorlink::printers::zpl {
 namespace {
@@ -212,7 +212,7 @@ Result<Layout> interpret(std::string_view text) {
           auto elements = gs1::parseHri(data);
           if (!elements)
             return fail(ErrorCode::kInvalidArgument, b.describe() + ": " + elements.error().message);
-          b.content = gs1::toRaw(*elements);
+          b.content = elements->toRaw();
           break;
         }
         case Symbology::kCode128: {
@@ -221,7 +221,7 @@ Result<Layout> interpret(std::string_view text) {
           b.content = c->first;
           if (c->second) {
             b.symbology = Symbology::kGs1_128;
-            auto elements = gs1::parseRaw(b.content);
+            auto elements = gs1::parse(b.content);
             if (!elements)
               return fail(ErrorCode::kInvalidArgument, b.describe() + ": " + elements.error().message);
           }
@@ -257,7 +257,7 @@ Result<Layout> interpret(std::string_view text) {
           b.content = content;
           if (gs1) {
             b.symbology = Symbology::kGs1DataMatrix;
-            auto elements = gs1::parseRaw(content);
+            auto elements = gs1::parse(content);
             if (!elements)
               return fail(ErrorCode::kInvalidArgument, b.describe() + ": " + elements.error().message);
           }

@@ -1,14 +1,16 @@
-// ZPL printers over a link: ZplTcpPrinter, ZplSerialPrinter, ZplUsbPrinter
-// and FilePrinter share the job and status logic of ZplStreamPrinter.
+// ZPL printers over an io::Transport: ZplTcpPrinter, ZplSerialPrinter,
+// ZplUsbPrinter and FilePrinter share the job and status logic of
+// ZplStreamPrinter.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <deque>
 
+#include "io/backoff.h"
+#include "io/transport.h"
 #include "printers/label_printer.h"
 #include "printers/label_template.h"
-#include "printers/printer_link.h"
 
 namespace floorlink::printers {
 
@@ -37,10 +39,10 @@ constexpr std::string_view kNoAnswer =
 
 class ZplStreamPrinter : public LabelPrinter {
  public:
-  ZplStreamPrinter(EventLoop& loop, std::string id, std::unique_ptr<detail::PrinterLink> link, int configuredDpmm,
+  ZplStreamPrinter(EventLoop& loop, std::string id, std::unique_ptr<io::Transport> link, int configuredDpmm,
                    Logger logger, PrinterOptions options)
       : loop_(loop), id_(std::move(id)), link_(std::move(link)), configuredDpmm_(configuredDpmm),
-        logger_(std::move(logger)), options_(options) {
+        logger_(std::move(logger)), options_(options), backoff_(options.reconnectMin, options.reconnectMax) {
     status_.dotsPerMm = configuredDpmm;
     status_.reason = "not started";
   }
@@ -106,7 +108,7 @@ class ZplStreamPrinter : public LabelPrinter {
     std::function<Status()> beforeSend;
     PrintCallback done;
     Phase phase = Phase::kPreCheck;
-    size_t startBytes = 0;
+    uint64_t startBytes = 0;
     std::chrono::steady_clock::time_point deadline{};
     EventLoop::TimerId timer = 0;
   };
@@ -119,16 +121,18 @@ class ZplStreamPrinter : public LabelPrinter {
   void connect() {
     if (!started_) return;
     auto s = link_->open({
-        .onOpen = [this] { onOpen(); },
-        .onData = [this](std::string_view d) { onData(d); },
-        .onFlushed = [this] { onFlushed(); },
+        .onData = [this](std::span<const uint8_t> d) {
+          onData(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+        },
         .onClosed = [this](const Error& e) { onClosed(e); },
+        .onConnected = [this] { onOpen(); },
+        .onFlushed = [this] { onFlushed(); },
     });
     if (!s) onClosed(s.error());
   }
 
   void onOpen() {
-    backoff_ = options_.reconnectMin;
+    backoff_.reset();
     logger_.info(fields(), "printer connected: {}", link_->describe());
     if (!link_->readsBack()) {
       setStatus(PrinterState::kOk, "");
@@ -169,11 +173,10 @@ class ZplStreamPrinter : public LabelPrinter {
     if (wasOpen) logger_.warn(fields(), "printer offline: {}", e.message);
     if (!started_) return;
     if (reconnectTimer_) loop_.cancelTimer(reconnectTimer_);
-    reconnectTimer_ = loop_.addTimer(backoff_, [this] {
+    reconnectTimer_ = loop_.addTimer(backoff_.next(), [this] {
       reconnectTimer_ = 0;
       connect();
     });
-    backoff_ = std::min(options_.reconnectMax, backoff_ * 2);
   }
 
   void onData(std::string_view d) {
@@ -217,7 +220,7 @@ class ZplStreamPrinter : public LabelPrinter {
     }
     job_->phase = Phase::kSending;
     job_->startBytes = link_->bytesWritten();
-    if (auto s = link_->write(job_->zpl); !s) finishJob(PrintOutcome::kNotSent, "not sent: " + s.error().message);
+    if (auto s = write(job_->zpl); !s) finishJob(PrintOutcome::kNotSent, "not sent: " + s.error().message);
   }
 
   // After the label: ~HS until the printer has no format and no label left.
@@ -287,7 +290,7 @@ class ZplStreamPrinter : public LabelPrinter {
   void sendQuery() {
     while (!queryInFlight_ && !queries_.empty()) {
       rx_.clear();
-      if (auto s = link_->write(queries_.front().command); !s) {
+      if (auto s = write(queries_.front().command); !s) {
         auto q = std::move(queries_.front());
         queries_.pop_front();
         q.done(std::unexpected(s.error()));
@@ -343,15 +346,15 @@ class ZplStreamPrinter : public LabelPrinter {
     if (onStatus_) onStatus_(status_);
   }
 
-  LogFields fields() const {
-    LogFields f;
-    f.device = id_;
-    return f;
+  Status write(std::string_view bytes) {
+    return link_->write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   }
+
+  LogFields fields() const { return deviceFields(id_); }
 
   EventLoop& loop_;
   std::string id_;
-  std::unique_ptr<detail::PrinterLink> link_;
+  std::unique_ptr<io::Transport> link_;
   int configuredDpmm_;
   Logger logger_;
   PrinterOptions options_;
@@ -363,7 +366,7 @@ class ZplStreamPrinter : public LabelPrinter {
   bool queryInFlight_ = false;
   std::string rx_;
   EventLoop::TimerId pollTimer_ = 0, reconnectTimer_ = 0, queryTimer_ = 0;
-  std::chrono::milliseconds backoff_{500};
+  io::Backoff backoff_;
 };
 
 // Named after how they reach the printer (house style); the logic is shared.
@@ -405,35 +408,31 @@ Result<std::unique_ptr<LabelPrinter>> createLabelPrinter(EventLoop& loop, const 
     if (ms < 100) return fail(ErrorCode::kInvalidArgument, it->second.origin.describe() + ": poll_ms must be >= 100");
     options.pollInterval = std::chrono::milliseconds(ms);
   }
-  const auto& a = device.address;
+  config::DeviceAddress a = device.address;
+  if (a.scheme == config::AddressScheme::kEvdev || a.scheme == config::AddressScheme::kSim) {
+    return fail(ErrorCode::kUnsupported, device.origin.describe() + ": a printer cannot be addressed as " +
+                                             std::string(config::toString(a.scheme)) +
+                                             "; use tcp://host:9100, usb://vid:pid, serial:/dev/… or file:/path");
+  }
+  // Zebra serial ports default to XON/XOFF; the parameters mean what they
+  // mean for every serial device.
+  if (a.scheme == config::AddressScheme::kSerial && !a.params.contains("flow")) a.params["flow"] = "xonxoff";
+  auto link = io::createTransport(loop, a, {.usb = io::UsbClass::kPrinter, .logger = logger});
+  if (!link) return fail(link.error().code, device.origin.describe() + ": device \"" + device.id + "\": " +
+                                                link.error().message);
   switch (a.scheme) {
-    case config::AddressScheme::kTcp: {
-      auto link = detail::createTcpLink(loop, a);
-      if (!link) return std::unexpected(link.error());
+    case config::AddressScheme::kTcp:
       return std::make_unique<ZplTcpPrinter>(loop, device.id, std::move(*link), dpmm, logger, options);
-    }
-    case config::AddressScheme::kSerial: {
-      auto link = detail::createSerialLink(loop, a);
-      if (!link) return std::unexpected(link.error());
+    case config::AddressScheme::kSerial:
       return std::make_unique<ZplSerialPrinter>(loop, device.id, std::move(*link), dpmm, logger, options);
-    }
-    case config::AddressScheme::kUsb: {
-      auto link = detail::createUsbLink(loop, a, logger);
-      if (!link) return std::unexpected(link.error());
+    case config::AddressScheme::kUsb:
       return std::make_unique<ZplUsbPrinter>(loop, device.id, std::move(*link), dpmm, logger, options);
-    }
-    case config::AddressScheme::kFile: {
-      auto link = detail::createFileLink(loop, a);
-      if (!link) return std::unexpected(link.error());
-      return std::make_unique<FilePrinter>(loop, device.id, std::move(*link), dpmm ? dpmm : 8, logger, options);
-    }
+    case config::AddressScheme::kFile:
     case config::AddressScheme::kEvdev:
     case config::AddressScheme::kSim:
       break;
   }
-  return fail(ErrorCode::kUnsupported, device.origin.describe() + ": a printer cannot be addressed as " +
-                                           std::string(config::toString(a.scheme)) +
-                                           "; use tcp://host:9100, usb://vid:pid, serial:/dev/… or file:/path");
+  return std::make_unique<FilePrinter>(loop, device.id, std::move(*link), dpmm ? dpmm : 8, logger, options);
 }
 
 }  // namespace floorlink::printers

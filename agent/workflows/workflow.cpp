@@ -60,7 +60,7 @@ std::string gtin14(std::string_view s) {
   return std::string(14 - s.size(), '0') + std::string(s);
 }
 
-std::string dateText(const std::optional<drivers::gs1::Date>& d) {
+std::string dateText(const std::optional<gs1::Date>& d) {
   if (!d) return {};
   return fmt::format("{:04d}-{:02d}-{:02d}", d->year, d->month, d->day);
 }

@@ -150,6 +150,6 @@ void lookForWork(WorkflowHost& host, const std::function<void()>& loadNext);
 std::optional<std::string> commandOf(const drivers::ScanValue& scan);
 // EAN-8, UPC-A, EAN-13 and GTIN-14 all compare as GTIN-14; "" otherwise.
 std::string gtin14(std::string_view code);
-std::string dateText(const std::optional<drivers::gs1::Date>& date);
+std::string dateText(const std::optional<gs1::Date>& date);
 
 }  // namespace floorlink::agent

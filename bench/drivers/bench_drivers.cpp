@@ -35,11 +35,12 @@
 #include "core/clock.h"
 #include "core/event_loop.h"
 #include "drivers/device_manager.h"
-#include "drivers/gs1.h"
+#include "core/gs1.h"
 #include "drivers/scan.h"
 #include "drivers/scanner.h"
 
 using namespace floorlink::drivers;
+namespace gs1 = floorlink::gs1;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {

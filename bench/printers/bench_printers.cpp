@@ -27,7 +27,7 @@
 
 #include "bench/bench_util.h"
 #include "config/loader.h"
-#include "printers/gs1.h"
+#include "core/gs1.h"
 #include "printers/host_status.h"
 #include "printers/print_service.h"
 #include "printers/testing/fake_zpl_printer.h"

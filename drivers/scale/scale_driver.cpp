@@ -19,7 +19,8 @@ ScaleDriver::ScaleDriver(EventLoop& loop, std::string id, std::string protocol, 
       where_(std::move(where)),
       options_(options),
       logger_(std::move(logger)),
-      tracker_(options.stability) {}
+      tracker_(options.stability),
+      bound_(loop) {}
 
 ScaleDriver::~ScaleDriver() {
   // Pending callbacks are dropped: their owner is tearing us down.
@@ -50,27 +51,24 @@ std::string ScaleDriver::describe() const {
 }
 
 DeviceClient ScaleDriver::deviceClient() {
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   DeviceClient client;
   client.onData = [this, alive](std::span<const uint8_t> bytes) {
-    if (alive.lock() && started_ && linkUp_) handleData(bytes);
+    if (!alive.expired() && started_ && linkUp_) handleData(bytes);
   };
   client.onConnected = [this, alive](DeviceWriter writer) {
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
     writer_ = std::move(writer);
     linkUp();
   };
   client.onDisconnected = [this, alive](const DeviceStatus& status) {
-    if (alive.lock()) linkDown(status.detail);
+    if (!alive.expired()) linkDown(status.detail);
   };
   return client;
 }
 
 void ScaleDriver::postCallback(std::function<void()> fn) {
-  std::weak_ptr<int> alive = alive_;
-  loop_.post([alive, fn = std::move(fn)] {
-    if (alive.lock()) fn();
-  });
+  bound_.post(std::move(fn));
 }
 
 void ScaleDriver::setStatus(DeviceState state, std::string detail, bool routine) {
@@ -89,6 +87,7 @@ void ScaleDriver::setStatus(DeviceState state, std::string detail, bool routine)
 }
 
 void ScaleDriver::start() {
+  bound_.assertLoopThread();
   if (started_) return;
   started_ = true;
   connecting_ = true;
@@ -103,6 +102,7 @@ void ScaleDriver::start() {
 }
 
 void ScaleDriver::stop() {
+  bound_.assertLoopThread();
   if (!started_) return;
   started_ = false;
   cancelTimers();
@@ -113,9 +113,9 @@ void ScaleDriver::stop() {
     linkUp_ = false;
     writer_ = nullptr;
   }
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   failAll(Error{ErrorCode::kCancelled, "scale " + id_ + " was stopped"});
-  if (!alive.lock()) return;
+  if (alive.expired()) return;
   tracker_.reset();
   hasReading_ = false;
   setStatus(DeviceState::kOffline, "stopped", true);
@@ -141,16 +141,16 @@ void ScaleDriver::cancelTimers() {
 void ScaleDriver::openTransport() {
   reconnectTimer_ = 0;
   if (!started_) return;
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   Transport::Handlers handlers;
   handlers.onData = [this, alive](std::span<const uint8_t> bytes) {
-    if (alive.lock() && started_ && linkUp_) handleData(bytes);
+    if (!alive.expired() && started_ && linkUp_) handleData(bytes);
   };
   handlers.onClosed = [this, alive](const Error& why) {
-    if (alive.lock() && !closing_) handleClosed(why);
+    if (!alive.expired() && !closing_) handleClosed(why);
   };
   handlers.onConnected = [this, alive] {
-    if (alive.lock() && transport_->isOpen()) linkUp();
+    if (!alive.expired() && transport_->isOpen()) linkUp();
   };
   auto opened = transport_->open(std::move(handlers));
   if (!opened) {
@@ -158,7 +158,7 @@ void ScaleDriver::openTransport() {
     setStatus(DeviceState::kOffline, fmt::format("cannot open {}: {}; check that the scale is plugged in and "
                                                  "switched on (retrying)",
                                                  transport_->describe(), opened.error().message));
-    if (alive.lock()) scheduleReconnect();
+    if (!alive.expired()) scheduleReconnect();
     return;
   }
   writer_ = [this](std::span<const uint8_t> bytes) { return transport_->write(bytes); };
@@ -182,9 +182,9 @@ void ScaleDriver::linkDown(const std::string& reason) {
   inFlight_ = Request::kNone;
   tracker_.reset();
   hasReading_ = false;
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   setStatus(DeviceState::kOffline, fmt::format("disconnected ({}): check the cable or plug the scale back in", reason));
-  if (!alive.lock()) return;
+  if (alive.expired()) return;
   failAll(Error{ErrorCode::kDisconnected, "scale " + id_ + " disconnected: " + reason});
 }
 
@@ -196,13 +196,13 @@ void ScaleDriver::beginSession() {
   startupDone_ = false;
   missed_ = 0;
   garbage_ = 0;
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   logger_.info(scaleLogFields(id_), "scale {}: connected, {}", id_, describe());
   lastFrameAt_ = Clock::now();
   setStatus(DeviceState::kOffline,
             "connected to " + (transport_ ? transport_->describe() : where_) + ", waiting for the scale to answer",
             true);
-  if (!alive.lock() || !linkUp_) return;
+  if (alive.expired() || !linkUp_) return;
   if (requestBytes(Request::kPoll)) {
     pollTimer_ = loop_.addTimer(options_.pollInterval, [this] { pollTick(); }, options_.pollInterval);
   }
@@ -298,19 +298,19 @@ void ScaleDriver::answerTimedOut() {
   inFlightDone_ = nullptr;
   if (r == Request::kStartup) startupDone_ = true;  // old firmware may not know it; go on
   ++missed_;
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   if (cb) {
     cb(fail(ErrorCode::kTimeout, fmt::format("the scale did not answer the {} command within {} ms",
                                              requestName(r),
                                              std::max(options_.answerTimeout, options_.timeout).count())));
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
   }
   if (missed_ >= options_.missedAnswers) {
     setStatus(DeviceState::kFault,
               fmt::format("no answer from the scale to {} requests in a row: check that it is switched on and "
                           "plugged in, and {}",
                           missed_, setupHint()));
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
   }
   sendNext(false);
 }
@@ -319,15 +319,15 @@ void ScaleDriver::handleData(std::span<const uint8_t> bytes) {
   lastFrameAt_ = Clock::now();
   std::vector<Event> events;
   onBytes(bytes, inFlight_, events);
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   for (auto& e : events) {
     handleEvent(e);
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
   }
 }
 
 void ScaleDriver::handleEvent(Event& e) {
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   Request answered = Request::kNone;
   CommandCallback cb;
   // A weight is never the answer to zero/tare: it is a late answer to an
@@ -352,12 +352,12 @@ void ScaleDriver::handleEvent(Event& e) {
       setStatus(DeviceState::kFault, fmt::format("the scale sends data we cannot read ({}): check that it is set "
                                                  "to {} and {}",
                                                  e.garbage.message, protocol_, setupHint()));
-      if (!alive.lock()) return;
+      if (alive.expired()) return;
     }
     if (cb) {
       cb(fail(ErrorCode::kProtocol, fmt::format("the scale answered the {} command with unreadable data: {}",
                                                 requestName(answered), e.garbage.message)));
-      if (!alive.lock()) return;
+      if (alive.expired()) return;
     }
   } else {
     garbage_ = 0;
@@ -369,19 +369,19 @@ void ScaleDriver::handleEvent(Event& e) {
     } else {
       setStatus(DeviceState::kOk, "ok");
     }
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
     if (e.kind == Event::Kind::kAnswer && answered != Request::kPoll && answered != Request::kStartup &&
         answered != Request::kNone) {
       // Zero and tare change what the numbers mean: start a new run.
       if (e.result) tracker_.reset();
       if (cb) {
         cb(e.result);
-        if (!alive.lock()) return;
+        if (alive.expired()) return;
       }
     }
     if (e.kind == Event::Kind::kReading) {
       handleReading(std::move(e.reading));
-      if (!alive.lock()) return;
+      if (alive.expired()) return;
     }
   }
   if (answered != Request::kNone) sendNext(false);
@@ -391,13 +391,13 @@ void ScaleDriver::handleReading(Reading reading) {
   reading.at = Clock::now();
   auto outcome = tracker_.add(reading);
   hasReading_ = true;
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   if (!watchers_.empty()) {
     auto watchers = watchers_;
     for (auto& [id, cb] : watchers) {
       if (!watchers_.contains(id)) continue;  // unwatched by an earlier watcher
       cb(tracker_.last());
-      if (!alive.lock()) return;
+      if (alive.expired()) return;
     }
   }
   if (outcome.verdict != StabilityTracker::Verdict::kWait) deliverWeighs(outcome);
@@ -409,7 +409,7 @@ void ScaleDriver::deliverWeighs(const StabilityTracker::Outcome& outcome) {
   for (auto& [key, w] : weighs) {
     if (w.timer != 0) loop_.cancelTimer(w.timer);
   }
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   for (auto& [key, w] : weighs) {
     if (outcome.verdict == StabilityTracker::Verdict::kAccept) {
       logger_.info(scaleLogFields(id_), "scale {}: stable weight {} g after {} readings", id_,
@@ -418,11 +418,12 @@ void ScaleDriver::deliverWeighs(const StabilityTracker::Outcome& outcome) {
     } else {
       w.done(std::unexpected(outcome.error));
     }
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
   }
 }
 
 void ScaleDriver::weigh(WeighCallback done) {
+  bound_.assertLoopThread();
   if (!started_ || (!linkUp_ && !connecting_)) {
     postCallback([done = std::move(done), why = "scale " + id_ + " is offline: " + status_.detail] {
       done(fail(ErrorCode::kDisconnected, why));
@@ -481,7 +482,7 @@ ScaleDriver::WatchId ScaleDriver::watchReadings(ReadingCallback callback) {
 void ScaleDriver::unwatchReadings(WatchId id) { watchers_.erase(id); }
 
 void ScaleDriver::handleClosed(const Error& why) {
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   connecting_ = false;
   if (linkUp_) {
     linkDown(why.message);
@@ -490,7 +491,7 @@ void ScaleDriver::handleClosed(const Error& why) {
                                                  "switched on",
                                                  why.message));
   }
-  if (!alive.lock()) return;
+  if (alive.expired()) return;
   scheduleReconnect();
 }
 
@@ -507,18 +508,18 @@ void ScaleDriver::failAll(const Error& error) {
   for (auto& [key, w] : weighs) {
     if (w.timer != 0) loop_.cancelTimer(w.timer);
   }
-  std::weak_ptr<int> alive = alive_;
+  auto alive = bound_.token();
   if (inFlight) {
     inFlight(std::unexpected(error));
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
   }
   for (auto& c : commands) {
     if (c.done) c.done(std::unexpected(error));
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
   }
   for (auto& [key, w] : weighs) {
     w.done(std::unexpected(error));
-    if (!alive.lock()) return;
+    if (alive.expired()) return;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/loop_bound.h"
 #include "drivers/scale/scale.h"
 #include "drivers/scale/stability.h"
 
@@ -134,8 +135,6 @@ class ScaleDriver : public Scale {
   bool linkUp_ = false;
   ScaleOptions options_;
   Logger logger_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
-
   bool started_ = false;
   bool connecting_ = false;  // started, first connection not yet made or failed
   bool closing_ = false;  // we are closing the transport ourselves
@@ -163,6 +162,7 @@ class ScaleDriver : public Scale {
   uint64_t nextWeigh_ = 1;
   std::map<WatchId, ReadingCallback> watchers_;
   WatchId nextWatch_ = 1;
+  LoopBound bound_;  // last: destroyed first
 };
 
 }  // namespace floorlink::drivers

@@ -8,19 +8,12 @@
 #include "config/loader.h"
 #include "core/event_loop.h"
 #include "drivers/transport.h"
+#include "tests/io/test_util.h"
 
 namespace floorlink::drivers::testing {
 
-// Runs the loop until `done` or the deadline; true if `done`.
-inline bool runUntil(EventLoop& loop, const std::function<bool()>& done,
-                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    (void)loop.runFor(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using io::testing::bytesOf;
+using io::testing::runUntil;
 
 inline config::DeviceConfig scannerConfig(const std::string& id, const std::string& address,
                                           std::map<std::string, std::string> options = {}) {
@@ -33,10 +26,6 @@ inline config::DeviceConfig scannerConfig(const std::string& id, const std::stri
   int line = 11;
   for (auto& [k, v] : options) d.options[k] = config::OptionValue{v, {"floorlink.toml", line++, "devices[0].options." + k}};
   return d;
-}
-
-inline std::span<const uint8_t> bytesOf(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
 // A transport the test drives by hand.
@@ -64,6 +53,7 @@ class FakeTransport final : public Transport {
     state_->written.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     return ok();
   }
+  uint64_t bytesWritten() const override { return state_->written.size(); }
   std::string describe() const override { return "fake"; }
 
  private:

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_job_store.h"
-#include "printers/gs1.h"
+#include "core/gs1.h"
 #include "printers/print_service.h"
 #include "printers/testing/fake_zpl_printer.h"
 #include "test_util.h"

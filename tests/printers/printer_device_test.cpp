@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -233,7 +234,9 @@ TEST_F(SerialPrinterTest, LearnsTheResolutionAndPrintsThroughTheJournalByteExact
   EXPECT_EQ(printer->status().dotsPerMm, 8);
   ASSERT_TRUE(printer->status().host.has_value());
   EXPECT_EQ(printer->status().host->labelLengthDots, 1218);
-  EXPECT_EQ(printer->describe(), "serial:" + port.byId + " (ZT410-203dpi, V75.20.01Z), 8 dots/mm");
+  // The serial transport of scanners and scales, with the printers' default flow control.
+  EXPECT_EQ(printer->describe(),
+            "serial:" + port.byId + " 9600 8N1 xonxoff (/dev/ttyUSB0) (ZT410-203dpi, V75.20.01Z), 8 dots/mm");
 
   FakeClock clock;
   FakeJobStore store{clock};
@@ -458,6 +461,10 @@ TEST_F(UsbPrinterTest, LabelGoesOutOnBulkOutAndStatusComesBackOnBulkIn) {
   EXPECT_EQ(stripped, job.zpl + kRawLabel);
 
   printer->stop();
+  // The transport's worker hands the printer back once it is out of its transfer.
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (bed.usbStats(dev).releaseCount == 0 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(5ms);
   stats = bed.usbStats(dev);
   EXPECT_EQ(stats.releaseCount, 1);
   EXPECT_EQ(stats.attachCount, 1);  // usblp gets the printer back

@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include "core/clock.h"
+#include "drivers/device_manager.h"
 #include "printers/label_printer.h"
 #include "printers/testing/fake_zpl_printer.h"
 #include "test_util.h"
@@ -296,6 +298,26 @@ TEST(PrinterFactory, RejectsWhatIsNotAPrinterAndReportsMissingDevices) {
     (*p)->print(kLabel, nullptr, [&](const PrintResult& res) { r = res; });
     ASSERT_TRUE(r);
     EXPECT_EQ(r->outcome, PrintOutcome::kNotSent);
+  }
+}
+
+// serial: means the same for a printer and a scanner: one validator.
+TEST(PrinterAddress, BadSerialParametersAreRejectedLikeAScanners) {
+  auto loop = EventLoop::create().value();
+  SystemClock clock;
+  auto manager = drivers::DeviceManager::create(*loop, clock, Logger()).value();
+  for (const char* address : {"serial:/dev/ttyS0?baud=fast", "serial:/dev/ttyS0?baud=9600&flow=hardware",
+                              "serial:/dev/ttyS0?format=9X1", "serial:/dev/ttyS0?parity=E"}) {
+    auto printer = testing::printerConfig(address, "dev1");
+    auto scanner = printer;
+    scanner.kind = config::DeviceKind::kScanner;
+    scanner.protocol = "generic";
+    auto asPrinter = createLabelPrinter(*loop, printer);
+    auto asScanner = manager->add(scanner, drivers::DeviceClient{});
+    ASSERT_FALSE(asPrinter) << address;
+    ASSERT_FALSE(asScanner) << address;
+    EXPECT_EQ(asPrinter.error().code, ErrorCode::kInvalidArgument) << address;
+    EXPECT_EQ(asPrinter.error().message, asScanner.error().message);
   }
 }
 

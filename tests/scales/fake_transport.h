@@ -40,6 +40,7 @@ class FakeTransport final : public drivers::Transport {
     }
     return ok();
   }
+  uint64_t bytesWritten() const override { return written.size(); }
   std::string describe() const override { return "fake:scale"; }
 
   // Bytes from the device, delivered on the loop like a real transport.

@@ -4,11 +4,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "drivers/gs1.h"
+#include "core/gs1.h"
 #include "drivers/keyboard_wedge.h"
 #include "drivers/scan.h"
 
 using namespace floorlink::drivers;
+namespace gs1 = floorlink::gs1;
 
 namespace {
 

@@ -1,16 +1,19 @@
 // USB HID devices (HID POS scanners, usage page 0x8C; HID POS scales, 0x8D)
 // through libusb. A libusb event thread completes transfers and only posts
 // the reports to the event loop; all other state lives on the loop thread.
+// The device (context, handle, transfers) belongs to a UsbDevice shared with the
+// event thread, so close() hands it over instead of waiting for transfers:
+// the thread releases it once its transfers are done.
 #include <libusb.h>
 
 #include <atomic>
 #include <cstdlib>
-#include <mutex>
 #include <thread>
 
-#include "drivers/transport_impl.h"
+#include "core/loop_bound.h"
+#include "io/transport_impl.h"
 
-namespace floorlink::drivers::detail {
+namespace floorlink::io::detail {
 namespace {
 
 std::string usbError(int rc) { return libusb_strerror(static_cast<libusb_error>(rc)); }
@@ -44,19 +47,56 @@ uint16_t firstUsagePage(const uint8_t* d, int len) {
   return 0;
 }
 
+class UsbHidTransport;
+
+// What the event thread may touch. It outlives the transport when close()
+// comes while transfers are in flight; the last owner releases the device.
+struct UsbDevice {
+  LoopPoster poster;  // to the transport, while it lives and is open
+  UsbHidTransport* owner = nullptr;  // dereferenced only in callbacks posted through `poster`
+  libusb_context* ctx = nullptr;
+  libusb_device_handle* handle = nullptr;
+  int interface = -1;
+  bool claimed = false;
+  bool detached = false;
+  libusb_transfer* inTransfer = nullptr;
+  std::vector<uint8_t> inBuf;
+  std::atomic<bool> closing{false};
+  std::atomic<bool> inFlight{false};
+  std::atomic<int> writes{0};  // output transfers not completed yet
+
+  ~UsbDevice() {
+    if (inTransfer && !inFlight.load()) libusb_free_transfer(inTransfer);
+    releaseHandle();
+    if (ctx) libusb_exit(ctx);
+  }
+  void releaseHandle() {
+    if (!handle) return;
+    if (claimed) libusb_release_interface(handle, interface);
+    if (detached) libusb_attach_kernel_driver(handle, interface);
+    claimed = detached = false;
+    libusb_close(handle);
+    handle = nullptr;
+  }
+  bool idle() const { return !inFlight.load() && writes.load() == 0; }
+};
+
 class UsbHidTransport final : public Transport {
  public:
   UsbHidTransport(EventLoop& loop, config::DeviceAddress address, int interfaceNumber, int usagePage, Logger logger)
-      : loop_(loop), address_(std::move(address)), wantInterface_(interfaceNumber), usagePage_(usagePage),
-        logger_(std::move(logger)) {
+      : address_(std::move(address)), wantInterface_(interfaceNumber), usagePage_(usagePage),
+        logger_(std::move(logger)), bound_(loop) {
     if (auto it = address_.params.find("serial"); it != address_.params.end()) serial_ = it->second;
   }
   ~UsbHidTransport() override { closeQuietly(); }
 
   Status open(Handlers handlers) override {
+    bound_.assertLoopThread();
     closeQuietly();
-    if (int rc = libusb_init(&ctx_); rc != 0) {
-      ctx_ = nullptr;
+    dev_ = std::make_shared<UsbDevice>();
+    if (int rc = libusb_init(&dev_->ctx); rc != 0) {
+      dev_->ctx = nullptr;
+      dev_.reset();
       return fail(ErrorCode::kIo, "cannot start libusb: " + usbError(rc));
     }
     if (auto s = findAndClaim(); !s) {
@@ -64,71 +104,71 @@ class UsbHidTransport final : public Transport {
       return s;
     }
     handlers_ = std::move(handlers);
-    alive_ = std::make_shared<int>(0);
-    shared_ = std::make_shared<Shared>();
-    shared_->loop = &loop_;
-    shared_->token = alive_;
-    shared_->self = this;
-    inTransfer_ = libusb_alloc_transfer(0);
-    inBuf_.assign(inPacketSize_ > 0 ? inPacketSize_ : 64, 0);
-    libusb_fill_interrupt_transfer(inTransfer_, handle_, inEndpoint_, inBuf_.data(), static_cast<int>(inBuf_.size()),
-                                   &UsbHidTransport::onTransfer, shared_.get(), 0);
-    if (int rc = libusb_submit_transfer(inTransfer_); rc != 0) {
-      libusb_free_transfer(inTransfer_);
-      inTransfer_ = nullptr;
+    written_ = 0;
+    dev_->poster = bound_.poster();
+    dev_->owner = this;
+    dev_->inTransfer = libusb_alloc_transfer(0);
+    dev_->inBuf.assign(inPacketSize_ > 0 ? inPacketSize_ : 64, 0);
+    libusb_fill_interrupt_transfer(dev_->inTransfer, dev_->handle, inEndpoint_, dev_->inBuf.data(),
+                                   static_cast<int>(dev_->inBuf.size()), &UsbHidTransport::onTransfer, dev_.get(), 0);
+    dev_->inFlight = true;
+    if (int rc = libusb_submit_transfer(dev_->inTransfer); rc != 0) {
+      dev_->inFlight = false;
       closeQuietly();
       return fail(ErrorCode::kIo, "cannot read " + name() + ": " + usbError(rc));
     }
-    inFlight_ = true;
-    stopThread_ = false;
-    thread_ = std::thread([this] {
-      while (!stopThread_.load()) {
+    // Runs until the device is closed and idle, then drops its share: a
+    // close() never waits for a transfer.
+    std::thread([dev = dev_] {
+      while (!(dev->closing.load() && dev->idle())) {
         timeval tv{0, 100000};
-        libusb_handle_events_timeout_completed(ctx_, &tv, nullptr);
+        libusb_handle_events_timeout_completed(dev->ctx, &tv, nullptr);
       }
-    });
-    if (handlers_.onConnected) {
-      loop_.post([weak = std::weak_ptr<int>(alive_), this] {
-        if (weak.lock() && handlers_.onConnected) handlers_.onConnected();
-      });
-    }
+    }).detach();
+    postConnected(bound_, handlers_);
     return ok();
   }
 
-  void close() override { closeQuietly(); }
-  bool isOpen() const override { return handle_ != nullptr; }
+  void close() override {
+    bound_.assertLoopThread();
+    closeQuietly();
+  }
+  bool isOpen() const override { return dev_ != nullptr && dev_->handle != nullptr; }
 
   // One HID output report (report id first when the device uses them).
   Status write(std::span<const uint8_t> bytes) override {
-    if (!handle_) return fail(ErrorCode::kDisconnected, name() + " is not open");
+    bound_.assertLoopThread();
+    if (!isOpen()) return fail(ErrorCode::kDisconnected, name() + " is not open");
     if (bytes.empty()) return ok();
     libusb_transfer* t = libusb_alloc_transfer(0);
     if (!t) return fail(ErrorCode::kIo, "cannot write to " + name() + ": out of memory");
     if (outEndpoint_ != 0) {
       auto* buf = static_cast<uint8_t*>(std::malloc(bytes.size()));  // freed by libusb (FREE_BUFFER)
       std::copy(bytes.begin(), bytes.end(), buf);
-      libusb_fill_interrupt_transfer(t, handle_, outEndpoint_, buf, static_cast<int>(bytes.size()),
-                                     &UsbHidTransport::onWriteDone, shared_.get(), 1000);
+      libusb_fill_interrupt_transfer(t, dev_->handle, outEndpoint_, buf, static_cast<int>(bytes.size()),
+                                     &UsbHidTransport::onWriteDone, dev_.get(), 1000);
     } else {
       // SET_REPORT(Output) on the control endpoint.
       auto* buf = static_cast<uint8_t*>(std::malloc(LIBUSB_CONTROL_SETUP_SIZE + bytes.size()));
       libusb_fill_control_setup(buf, static_cast<uint8_t>(0x00 | 0x20 | 0x01) /* out, class, interface */, 0x09,
-                                static_cast<uint16_t>((2 << 8) | bytes[0]), static_cast<uint16_t>(interface_),
+                                static_cast<uint16_t>((2 << 8) | bytes[0]), static_cast<uint16_t>(dev_->interface),
                                 static_cast<uint16_t>(bytes.size()));
       std::copy(bytes.begin(), bytes.end(), buf + LIBUSB_CONTROL_SETUP_SIZE);
-      libusb_fill_control_transfer(t, handle_, buf, &UsbHidTransport::onWriteDone, shared_.get(), 1000);
+      libusb_fill_control_transfer(t, dev_->handle, buf, &UsbHidTransport::onWriteDone, dev_.get(), 1000);
     }
     t->flags = LIBUSB_TRANSFER_FREE_BUFFER | LIBUSB_TRANSFER_FREE_TRANSFER;
-    ++shared_->writes;
+    ++dev_->writes;
     if (int rc = libusb_submit_transfer(t); rc != 0) {
-      --shared_->writes;
+      --dev_->writes;
       libusb_free_transfer(t);
       return fail(ErrorCode::kIo, "cannot write to " + name() + ": " + usbError(rc));
     }
+    written_ += bytes.size();
     return ok();
   }
 
-  std::string node() const override { return handle_ ? node_ : std::string(); }
+  uint64_t bytesWritten() const override { return written_; }
+  std::string node() const override { return isOpen() ? node_ : std::string(); }
 
   std::string describe() const override {
     std::string d = "usb://" + hex4(address_.vendorId) + ":" + hex4(address_.productId);
@@ -138,20 +178,11 @@ class UsbHidTransport final : public Transport {
   }
 
  private:
-  // Lives as long as a transfer may call back; the event thread only reads it.
-  struct Shared {
-    EventLoop* loop = nullptr;
-    std::weak_ptr<int> token;
-    UsbHidTransport* self = nullptr;
-    std::atomic<bool> closing{false};
-    std::atomic<int> writes{0};  // output transfers not completed yet
-  };
-
   std::string name() const { return "usb://" + hex4(address_.vendorId) + ":" + hex4(address_.productId); }
 
   Status findAndClaim() {
     libusb_device** list = nullptr;
-    ssize_t count = libusb_get_device_list(ctx_, &list);
+    ssize_t count = libusb_get_device_list(dev_->ctx, &list);
     if (count < 0) return fail(ErrorCode::kIo, "cannot list USB devices: " + usbError(static_cast<int>(count)));
     Status result = fail(ErrorCode::kNotFound, "no USB device " + hex4(address_.vendorId) + ":" +
                                                    hex4(address_.productId) +
@@ -182,14 +213,14 @@ class UsbHidTransport final : public Transport {
           libusb_get_string_descriptor_ascii(h, dd.iProduct, reinterpret_cast<unsigned char*>(text), sizeof text) > 0) {
         product_ = text;
       }
-      handle_ = h;
+      dev_->handle = h;
       char node[48];
       std::snprintf(node, sizeof node, "/dev/bus/usb/%03u/%03u", libusb_get_bus_number(list[i]),
                     libusb_get_device_address(list[i]));
       node_ = node;  // only to notice an unplug; never part of the identity
       result = claim(list[i]);
       if (!result) {
-        releaseHandle();
+        dev_->releaseHandle();
         continue;
       }
       break;
@@ -198,9 +229,9 @@ class UsbHidTransport final : public Transport {
     return result;
   }
 
-  Status claim(libusb_device* dev) {
+  Status claim(libusb_device* device) {
     libusb_config_descriptor* cfg = nullptr;
-    if (int rc = libusb_get_active_config_descriptor(dev, &cfg); rc != 0) {
+    if (int rc = libusb_get_active_config_descriptor(device, &cfg); rc != 0) {
       return fail(ErrorCode::kIo, "cannot read the configuration of " + name() + ": " + usbError(rc));
     }
     int found = -1;
@@ -239,23 +270,24 @@ class UsbHidTransport final : public Transport {
                       (wantInterface_ >= 0 ? " at interface " + std::to_string(wantInterface_) : std::string()) +
                       " (is it in HID POS mode? keyboard mode needs an evdev: address)");
     }
-    interface_ = found;
-    int active = libusb_kernel_driver_active(handle_, interface_);
+    dev_->interface = found;
+    libusb_device_handle* handle = dev_->handle;
+    int active = libusb_kernel_driver_active(handle, found);
     if (active == 1) {
-      if (int rc = libusb_detach_kernel_driver(handle_, interface_); rc != 0) {
+      if (int rc = libusb_detach_kernel_driver(handle, found); rc != 0) {
         return fail(ErrorCode::kBusy, "cannot detach the kernel driver from " + name() + ": " + usbError(rc));
       }
-      detached_ = true;
+      dev_->detached = true;
     }
-    if (int rc = libusb_claim_interface(handle_, interface_); rc != 0) {
+    if (int rc = libusb_claim_interface(handle, found); rc != 0) {
       return fail(rc == LIBUSB_ERROR_BUSY ? ErrorCode::kBusy : ErrorCode::kIo,
-                  "cannot claim interface " + std::to_string(interface_) + " of " + name() + ": " + usbError(rc));
+                  "cannot claim interface " + std::to_string(found) + " of " + name() + ": " + usbError(rc));
     }
-    claimed_ = true;
+    dev_->claimed = true;
     if (usagePage_ >= 0) {
       std::vector<uint8_t> rd(reportLength ? reportLength : 1024);
-      int n = libusb_control_transfer(handle_, static_cast<uint8_t>(0x80 | 0x01) /* in, standard, interface */,
-                                      LIBUSB_REQUEST_GET_DESCRIPTOR, 0x22 << 8, static_cast<uint16_t>(interface_),
+      int n = libusb_control_transfer(handle, static_cast<uint8_t>(0x80 | 0x01) /* in, standard, interface */,
+                                      LIBUSB_REQUEST_GET_DESCRIPTOR, 0x22 << 8, static_cast<uint16_t>(found),
                                       rd.data(), static_cast<uint16_t>(rd.size()), 1000);
       if (n < 0) {
         return fail(ErrorCode::kIo, "cannot read the HID report descriptor of " + name() + ": " + usbError(n));
@@ -275,37 +307,30 @@ class UsbHidTransport final : public Transport {
 
   // Event thread. A failed feedback write is not worth closing the device for;
   // a gone device shows up on the IN transfer.
-  static void LIBUSB_CALL onWriteDone(libusb_transfer* t) { --static_cast<Shared*>(t->user_data)->writes; }
+  static void LIBUSB_CALL onWriteDone(libusb_transfer* t) { --static_cast<UsbDevice*>(t->user_data)->writes; }
 
   // Event thread.
   static void LIBUSB_CALL onTransfer(libusb_transfer* t) {
-    auto* shared = static_cast<Shared*>(t->user_data);
+    UsbDevice& dev = *static_cast<UsbDevice*>(t->user_data);
+    UsbHidTransport* self = dev.owner;
     if (t->status == LIBUSB_TRANSFER_COMPLETED) {
       std::vector<uint8_t> report(t->buffer, t->buffer + t->actual_length);
-      shared->loop->post([token = shared->token, self = shared->self, report = std::move(report)] {
-        if (!token.lock()) return;
+      dev.poster.post([self, report = std::move(report)] {
         if (self->handlers_.onData) self->handlers_.onData(report);
       });
-      if (!shared->closing.load() && libusb_submit_transfer(t) == 0) return;
-      if (shared->closing.load()) {
-        shared->self->inFlight_ = false;
-        return;
-      }
-      shared->self->inFlight_ = false;
-      shared->loop->post([token = shared->token, self = shared->self] {
-        if (token.lock()) self->closeWith(Error{ErrorCode::kDisconnected, self->name() + ": cannot resubmit read"});
-      });
+      if (!dev.closing.load() && libusb_submit_transfer(t) == 0) return;
+      dev.inFlight = false;
+      if (dev.closing.load()) return;
+      dev.poster.post([self] { self->closeWith(Error{ErrorCode::kDisconnected, self->name() + ": cannot resubmit read"}); });
       return;
     }
-    shared->self->inFlight_ = false;
+    dev.inFlight = false;
     if (t->status == LIBUSB_TRANSFER_CANCELLED) return;
     std::string why = t->status == LIBUSB_TRANSFER_NO_DEVICE ? "device unplugged"
                       : t->status == LIBUSB_TRANSFER_STALL   ? "endpoint stalled"
                       : t->status == LIBUSB_TRANSFER_OVERFLOW ? "report larger than the endpoint"
                                                               : "transfer failed";
-    shared->loop->post([token = shared->token, self = shared->self, why] {
-      if (token.lock()) self->closeWith(Error{ErrorCode::kDisconnected, self->name() + ": " + why});
-    });
+    dev.poster.post([self, why] { self->closeWith(Error{ErrorCode::kDisconnected, self->name() + ": " + why}); });
   }
 
   void closeWith(const Error& why) {
@@ -315,56 +340,19 @@ class UsbHidTransport final : public Transport {
     if (handlers.onClosed) handlers.onClosed(why);
   }
 
-  void releaseHandle() {
-    if (!handle_) return;
-    if (claimed_) libusb_release_interface(handle_, interface_);
-    if (detached_) libusb_attach_kernel_driver(handle_, interface_);
-    claimed_ = detached_ = false;
-    libusb_close(handle_);
-    handle_ = nullptr;
-  }
-
+  // Never waits: the event thread (if one runs) finishes the cancelled and
+  // pending transfers and releases the device with the last UsbDevice share.
   void closeQuietly() {
-    alive_.reset();
-    if (shared_) shared_->closing = true;
-    // Let pending output reports finish (they time out after 1 s) before the
-    // handle goes away under them.
-    for (int i = 0; i < 250 && shared_ && shared_->writes.load() > 0; ++i) {
-      if (thread_.joinable()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      } else {
-        timeval tv{0, 10000};
-        libusb_handle_events_timeout_completed(ctx_, &tv, nullptr);
-      }
+    bound_.invalidate();
+    if (dev_) {
+      dev_->closing = true;
+      if (dev_->inFlight.load()) libusb_cancel_transfer(dev_->inTransfer);
+      if (dev_->ctx) libusb_interrupt_event_handler(dev_->ctx);
     }
-    if (inTransfer_) {
-      if (inFlight_.load()) libusb_cancel_transfer(inTransfer_);
-      // Wait for the cancellation to complete before freeing the transfer.
-      for (int i = 0; i < 200 && inFlight_.load(); ++i) {
-        if (thread_.joinable()) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        } else {
-          timeval tv{0, 10000};
-          libusb_handle_events_timeout_completed(ctx_, &tv, nullptr);
-        }
-      }
-    }
-    if (thread_.joinable()) {
-      stopThread_ = true;
-      libusb_interrupt_event_handler(ctx_);
-      thread_.join();
-    }
-    if (inTransfer_ && !inFlight_.load()) libusb_free_transfer(inTransfer_);
-    inTransfer_ = nullptr;
-    inFlight_ = false;
-    releaseHandle();
-    if (ctx_) libusb_exit(ctx_);
-    ctx_ = nullptr;
+    dev_.reset();
     inEndpoint_ = outEndpoint_ = 0;
-    shared_.reset();
   }
 
-  EventLoop& loop_;
   config::DeviceAddress address_;
   int wantInterface_;
   int usagePage_;
@@ -373,20 +361,11 @@ class UsbHidTransport final : public Transport {
   std::string product_;
   std::string node_;
   Handlers handlers_;
-  libusb_context* ctx_ = nullptr;
-  libusb_device_handle* handle_ = nullptr;
-  int interface_ = -1;
-  bool claimed_ = false;
-  bool detached_ = false;
+  std::shared_ptr<UsbDevice> dev_;
   uint8_t inEndpoint_ = 0, outEndpoint_ = 0;
   int inPacketSize_ = 0;
-  libusb_transfer* inTransfer_ = nullptr;
-  std::vector<uint8_t> inBuf_;
-  std::atomic<bool> inFlight_{false};
-  std::atomic<bool> stopThread_{false};
-  std::thread thread_;
-  std::shared_ptr<int> alive_;
-  std::shared_ptr<Shared> shared_;
+  uint64_t written_ = 0;
+  LoopBound bound_;  // last: destroyed first
 };
 
 }  // namespace
@@ -397,14 +376,11 @@ Result<std::unique_ptr<Transport>> createUsbHidTransport(EventLoop& loop, const 
   if (!itf) return std::unexpected(itf.error());
   auto page = parseUnsignedParam(address, "usage_page", 1, 0xFFFF, 0x10000);
   if (!page) return std::unexpected(page.error());
-  for (auto& [key, value] : address.params) {
-    if (key != "serial" && key != "interface" && key != "usage_page") {
-      return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": unknown usb parameter \"" + key +
-                                                   "\" (known: serial, interface, usage_page)");
-    }
+  if (auto s = checkKnownParams(address, "usb", {"serial", "interface", "usage_page"}); !s) {
+    return std::unexpected(s.error());
   }
   return std::make_unique<UsbHidTransport>(loop, address, *itf == 1000 ? -1 : static_cast<int>(*itf),
                                            *page == 0x10000 ? -1 : static_cast<int>(*page), std::move(logger));
 }
 
-}  // namespace floorlink::drivers::detail
+}  // namespace floorlink::io::detail

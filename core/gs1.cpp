@@ -1,9 +1,9 @@
-#include "drivers/gs1.h"
+#include "core/gs1.h"
 
 #include <array>
 #include <cstdio>
 
-namespace floorlink::drivers::gs1 {
+namespace floorlink::gs1 {
 namespace {
 
 enum class Charset { kNumeric, kAlnum };
@@ -38,6 +38,8 @@ constexpr AiSpec kAis[] = {
     {"22", 2, 1, 20, Charset::kAlnum, false, false, 0, "CPV"},
     {"240", 3, 1, 30, Charset::kAlnum, false, false, 0, "ADDITIONAL ID"},
     {"241", 3, 1, 30, Charset::kAlnum, false, false, 0, "CUST. PART No."},
+    {"250", 3, 1, 30, Charset::kAlnum, false, false, 0, "SECONDARY SERIAL"},
+    {"251", 3, 1, 30, Charset::kAlnum, false, false, 0, "REF. TO SOURCE"},
     {"30", 2, 1, 8, Charset::kNumeric, false, false, 0, "VAR. COUNT"},
     // 310n-369n: trade and logistic measures, n = decimal places.
     {"31", 4, 6, 6, Charset::kNumeric, false, false, 0, "MEASURE (31nn)"},
@@ -63,6 +65,8 @@ constexpr AiSpec kAis[] = {
     {"420", 3, 1, 20, Charset::kAlnum, false, false, 0, "SHIP TO POST"},
     {"421", 3, 4, 12, Charset::kAlnum, false, false, 3, "SHIP TO POST"},
     {"422", 3, 3, 3, Charset::kNumeric, false, false, 0, "ORIGIN"},
+    {"424", 3, 3, 3, Charset::kNumeric, false, false, 0, "COUNTRY - PROCESS."},
+    {"426", 3, 3, 3, Charset::kNumeric, false, false, 0, "COUNTRY - FULL PROCESS"},
     {"7003", 4, 10, 10, Charset::kNumeric, false, false, 0, "EXPIRY TIME"},
     {"8004", 4, 1, 30, Charset::kAlnum, false, false, 0, "GIAI"},
     {"8006", 4, 18, 18, Charset::kNumeric, false, false, 0, "ITIP"},
@@ -149,7 +153,7 @@ Status validateField(const AiSpec& spec, std::string_view ai, std::string_view v
   }
   if (spec.checkDigit && !hasValidCheckDigit(value)) {
     return fail(ErrorCode::kParse, where() + ": check digit of " + std::string(value) + " is wrong (expected " +
-                                       std::string(1, checkDigit(value.substr(0, value.size() - 1))) + ")");
+                                       std::to_string(*checkDigit(value.substr(0, value.size() - 1))) + ")");
   }
   if (spec.date) {
     if (auto d = parseDate(value); !d) return fail(ErrorCode::kParse, where() + ": " + d.error().message);
@@ -172,22 +176,74 @@ std::string ElementString::toHri() const {
   return out;
 }
 
-char checkDigit(std::string_view digits) {
+std::string ElementString::toRaw() const {
+  std::string out;
+  for (size_t i = 0; i < elements.size(); ++i) {
+    out += elements[i].ai + elements[i].value;
+    const AiSpec* spec = lookup(elements[i].ai);
+    bool fixed = spec && spec->minLength == spec->maxLength;
+    if (!fixed && i + 1 < elements.size()) out += kGroupSeparator;
+  }
+  return out;
+}
+
+std::optional<int> checkDigit(std::string_view digits) {
+  if (digits.empty()) return std::nullopt;
   int sum = 0;
   // Weights 3,1,3,... from the right, the check digit position excluded.
   bool three = true;
   for (size_t i = digits.size(); i-- > 0;) {
-    if (!isDigit(digits[i])) return '\0';
+    if (!isDigit(digits[i])) return std::nullopt;
     sum += (digits[i] - '0') * (three ? 3 : 1);
     three = !three;
   }
-  return static_cast<char>('0' + (10 - sum % 10) % 10);
+  return (10 - sum % 10) % 10;
 }
 
 bool hasValidCheckDigit(std::string_view digits) {
-  if (digits.size() < 2) return false;
-  char expected = checkDigit(digits.substr(0, digits.size() - 1));
-  return expected != '\0' && expected == digits.back();
+  if (digits.size() < 2 || !isDigit(digits.back())) return false;
+  auto expected = checkDigit(digits.substr(0, digits.size() - 1));
+  return expected && *expected == digits.back() - '0';
+}
+
+Status validateCompanyPrefix(std::string_view prefix) {
+  bool digits = !prefix.empty();
+  for (char c : prefix) digits = digits && isDigit(c);
+  if (!digits || prefix.size() < 6 || prefix.size() > 12) {
+    return fail(ErrorCode::kInvalidArgument,
+                "GS1 company prefix must be 6 to 12 digits (labels.gs1_company_prefix), got \"" + std::string(prefix) +
+                    "\"");
+  }
+  return ok();
+}
+
+Result<std::string> makeSscc(std::string_view prefix, int extensionDigit, int64_t serial) {
+  if (auto s = validateCompanyPrefix(prefix); !s) return std::unexpected(s.error());
+  if (extensionDigit < 0 || extensionDigit > 9)
+    return fail(ErrorCode::kInvalidArgument, "SSCC extension digit must be 0-9 (labels.extension_digit)");
+  // Extension digit + prefix + serial reference = 17 digits.
+  size_t serialDigits = 16 - prefix.size();
+  int64_t limit = 1;
+  for (size_t i = 0; i < serialDigits; ++i) limit *= 10;
+  if (serial < 0 || serial >= limit)
+    return fail(ErrorCode::kInvalidArgument,
+                "SSCC serial " + std::to_string(serial) + " does not fit in " + std::to_string(serialDigits) +
+                    " digits: the range of this company prefix and extension digit is used up; "
+                    "configure another extension digit");
+  std::string s = std::to_string(serial);
+  std::string body = std::to_string(extensionDigit) + std::string(prefix) +
+                     std::string(serialDigits - s.size(), '0') + s;
+  body += static_cast<char>('0' + *checkDigit(body));
+  return body;
+}
+
+Status validateSscc(std::string_view sscc) {
+  bool digits = sscc.size() == 18;
+  for (char c : sscc) digits = digits && isDigit(c);
+  if (!digits) return fail(ErrorCode::kInvalidArgument, "an SSCC is 18 digits, got \"" + std::string(sscc) + "\"");
+  if (!hasValidCheckDigit(sscc))
+    return fail(ErrorCode::kInvalidArgument, "SSCC " + std::string(sscc) + " has a wrong check digit");
+  return ok();
 }
 
 Result<Date> parseDate(std::string_view text, int referenceYear) {
@@ -288,6 +344,13 @@ Result<ElementString> parseHri(std::string_view text) {
     if (!spec || static_cast<size_t>(spec->aiLength) != ai.size()) {
       return fail(ErrorCode::kParse, "GS1 text: unknown application identifier (" + std::string(ai) + ")");
     }
+    // In text the value's end is known: too long a fixed field is that
+    // field's fault, not a missing AI after it.
+    if (spec->minLength == spec->maxLength && value.size() > static_cast<size_t>(spec->maxLength)) {
+      return fail(ErrorCode::kParse, "GS1 text (" + std::string(ai) + ") " + std::string(spec->title) + ": needs " +
+                                         std::to_string(spec->maxLength) + " characters, got " +
+                                         std::to_string(value.size()));
+    }
     if (!raw.empty()) raw += kGroupSeparator;
     raw += std::string(ai) + std::string(value);
     pos = next == std::string_view::npos ? text.size() : next;
@@ -295,4 +358,4 @@ Result<ElementString> parseHri(std::string_view text) {
   return parse(raw);
 }
 
-}  // namespace floorlink::drivers::gs1
+}  // namespace floorlink::gs1

@@ -1,9 +1,11 @@
 // GS1 element strings, with examples from the GS1 General Specifications.
-#include "drivers/gs1.h"
+#include "core/gs1.h"
 
 #include <gtest/gtest.h>
 
-namespace floorlink::drivers::gs1 {
+#include <optional>
+
+namespace floorlink::gs1 {
 namespace {
 
 constexpr char GS = kGroupSeparator;
@@ -16,8 +18,8 @@ TEST(Gs1CheckDigit, GtinSsccAndGln) {
   EXPECT_FALSE(hasValidCheckDigit("09501101530004"));
   EXPECT_FALSE(hasValidCheckDigit("106141412345678907"));
   EXPECT_FALSE(hasValidCheckDigit("0950110153000X"));
-  EXPECT_EQ(checkDigit("10614141234567890"), '8');
-  EXPECT_EQ(checkDigit("12a"), '\0');
+  EXPECT_EQ(checkDigit("10614141234567890"), 8);
+  EXPECT_EQ(checkDigit("12a"), std::nullopt);
 }
 
 struct Case {
@@ -129,5 +131,77 @@ TEST(Gs1Titles, KnownAis) {
   EXPECT_EQ(aiTitle("05"), "");
 }
 
+TEST(Gs1CheckDigit, MatchesPublishedExamples) {
+  // GS1 General Specifications examples and well-known GTINs.
+  EXPECT_EQ(checkDigit("10614141123456789"), 7);   // SSCC (00)106141411234567897
+  EXPECT_EQ(checkDigit("0950600013435"), 2);       // GTIN-14 09506000134352
+  EXPECT_EQ(checkDigit("400638133393"), 1);        // EAN-13 4006381333931
+  EXPECT_EQ(checkDigit("590123412345"), 7);        // EAN-13 5901234123457
+  EXPECT_EQ(checkDigit("03600029145"), 2);         // UPC-A 036000291452
+  EXPECT_TRUE(hasValidCheckDigit("106141411234567897"));
+  EXPECT_FALSE(hasValidCheckDigit("106141411234567898"));
+  EXPECT_EQ(checkDigit("12a"), std::nullopt);
+  EXPECT_EQ(checkDigit(""), std::nullopt);
+}
+
+TEST(Sscc, BuiltFromPrefixExtensionAndSerial) {
+  auto s = makeSscc("0614141", 1, 123456789);
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ(*s, "106141411234567897");
+  EXPECT_TRUE(validateSscc(*s));
+  // A 10-digit prefix leaves 6 serial digits.
+  auto t = makeSscc("4012345678", 0, 42);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->size(), 18u);
+  EXPECT_EQ(t->substr(0, 17), "04012345678000042");
+  EXPECT_TRUE(hasValidCheckDigit(*t));
+}
+
+TEST(Sscc, RefusesBadConfigurationAndExhaustedRange) {
+  EXPECT_FALSE(makeSscc("12345", 0, 1));          // prefix too short (GS1: 6-12 digits)
+  EXPECT_FALSE(makeSscc("1234567890123", 0, 1));  // too long
+  EXPECT_FALSE(makeSscc("12345a7", 0, 1));
+  EXPECT_FALSE(makeSscc("1234567", 10, 1));
+  auto full = makeSscc("4012345678", 0, 1000000);  // 7 digits do not fit in 6
+  ASSERT_FALSE(full);
+  EXPECT_NE(full.error().message.find("extension digit"), std::string::npos);
+  EXPECT_FALSE(validateSscc("10614141123456789"));
+  EXPECT_FALSE(validateSscc("106141411234567890"));
+}
+
+TEST(Gs1ElementString, HriAndRawRoundTrip) {
+  auto e = parseHri("(00)106141411234567897(420)10115");
+  ASSERT_TRUE(e) << e.error().describe();
+  ASSERT_EQ(e->elements.size(), 2u);
+  EXPECT_EQ(e->elements[1].ai, "420");
+  EXPECT_EQ(e->toRaw(), "0010614141123456789742010115");
+  auto raw = parse("0109506000134352" "10ABC1\x1d" "17201225");
+  ASSERT_TRUE(raw) << raw.error().describe();
+  EXPECT_EQ(raw->toHri(), "(01)09506000134352(10)ABC1(17)201225");
+  EXPECT_EQ(raw->toRaw(), "0109506000134352" "10ABC1\x1d" "17201225");
+}
+
+TEST(Gs1ElementString, RejectsWrongLengthsCheckDigitsAndUnknownAis) {
+  EXPECT_FALSE(parseHri("(00)10614141123456789"));      // 17 digits
+  EXPECT_FALSE(parseHri("(00)106141411234567898"));     // check digit
+  EXPECT_FALSE(parseHri("(01)0950600013435X"));
+  EXPECT_FALSE(parseHri("(420)SW1A 1AA"));              // space is not in GS1 set 82
+  EXPECT_FALSE(parseHri("(999)1"));
+  EXPECT_FALSE(parseHri("00106141411234567897"));
+  EXPECT_FALSE(parse("00106141411234567"));
+  EXPECT_FALSE(parse(""));
+}
+
+// The rule config accepts is the rule the SSCC generator uses.
+TEST(Sscc, EveryCompanyPrefixLengthGs1AllowsMakesAnSscc) {
+  for (std::string prefix = "061414"; prefix.size() <= 12; prefix += "1") {
+    auto s = makeSscc(prefix, 3, 7);
+    ASSERT_TRUE(s) << prefix << ": " << s.error().describe();
+    EXPECT_EQ(s->size(), 18u);
+    EXPECT_EQ(s->substr(1, prefix.size()), prefix);
+    EXPECT_TRUE(validateSscc(*s));
+  }
+}
+
 }  // namespace
-}  // namespace floorlink::drivers::gs1
+}  // namespace floorlink::gs1

@@ -1,14 +1,17 @@
 // Serial ports through libserialport; the fd is watched by the event loop.
+// Scanners, scales and printers share it, so serial: means the same for all.
 #include <fcntl.h>
 #include <libserialport.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <regex>
 
-#include "drivers/transport_impl.h"
+#include "core/loop_bound.h"
+#include "io/transport_impl.h"
 
-namespace floorlink::drivers::detail {
+namespace floorlink::io::detail {
 namespace {
 
 struct SerialSettings {
@@ -57,11 +60,8 @@ Result<SerialSettings> parseSettings(const config::DeviceAddress& address) {
     }
     s.flowName = f;
   }
-  for (auto& [key, value] : address.params) {
-    if (key != "baud" && key != "format" && key != "flow") {
-      return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": unknown serial parameter \"" +
-                                                   key + "\" (known: baud, format, flow)");
-    }
+  if (auto st = checkKnownParams(address, "serial", {"baud", "format", "flow"}); !st) {
+    return std::unexpected(st.error());
   }
   return s;
 }
@@ -80,15 +80,17 @@ std::string spError(const char* what, sp_return r) {
 class SerialTransport final : public Transport {
  public:
   SerialTransport(EventLoop& loop, config::DeviceAddress address, SerialSettings settings, Logger logger)
-      : loop_(loop), address_(std::move(address)), settings_(settings), logger_(std::move(logger)) {}
+      : loop_(loop), address_(std::move(address)), settings_(settings), logger_(std::move(logger)), bound_(loop) {}
   ~SerialTransport() override { closeQuietly(); }
 
   Status open(Handlers handlers) override {
+    bound_.assertLoopThread();
     closeQuietly();
     std::string node = resolveDeviceNode(address_.path);
     if (node.empty()) {
       return fail(ErrorCode::kNotFound, "cannot open " + address_.path +
-                                            ": no such device (is the scanner plugged in? see ls -l /dev/serial/by-id)");
+                                            ": no such device (is it plugged in? check the cable and the device "
+                                            "path, see ls -l /dev/serial/by-id)");
     }
     sp_port* port = nullptr;
     if (sp_return r = sp_get_port_by_name(node.c_str(), &port); r != SP_OK) {
@@ -121,7 +123,7 @@ class SerialTransport final : public Transport {
     sp_get_port_handle(port, &fd);
     int flags = ::fcntl(fd, F_GETFL);
     ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead), [this](uint32_t ev) { onEvents(ev); });
+    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kRead), bound_.bind([this](uint32_t ev) { onEvents(ev); }));
     if (!watch) {
       sp_close(port);
       sp_free_port(port);
@@ -132,25 +134,33 @@ class SerialTransport final : public Transport {
     watch_ = *watch;
     node_ = node;
     handlers_ = std::move(handlers);
-    alive_ = std::make_shared<int>(0);
-    if (handlers_.onConnected) {
-      loop_.post([weak = std::weak_ptr<int>(alive_), this] {
-        if (weak.lock() && handlers_.onConnected) handlers_.onConnected();
-      });
-    }
+    written_ = 0;
+    // A vanished or re-created node is an unplug even when the tty reports no
+    // hangup (some adapters, emulated ports): the kernel removes the node.
+    presenceTimer_ = loop_.addTimer(kPresenceCheck, bound_.bind([this] {
+      if (port_ && resolveDeviceNode(address_.path) != node_) {
+        closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device went away (unplugged?)"});
+      }
+    }), kPresenceCheck);
+    postConnected(bound_, handlers_);
     return ok();
   }
 
-  void close() override { closeQuietly(); }
+  void close() override {
+    bound_.assertLoopThread();
+    closeQuietly();
+  }
   bool isOpen() const override { return port_ != nullptr; }
 
   Status write(std::span<const uint8_t> bytes) override {
+    bound_.assertLoopThread();
     if (!port_) return fail(ErrorCode::kDisconnected, address_.path + " is not open");
     out_.insert(out_.end(), bytes.begin(), bytes.end());
     flush();
     return ok();
   }
 
+  uint64_t bytesWritten() const override { return written_; }
   std::string node() const override { return port_ != nullptr ? node_ : std::string(); }
 
   std::string describe() const override {
@@ -174,9 +184,9 @@ class SerialTransport final : public Transport {
         }
         first = false;
         if (n > 0) {
-          auto weak = std::weak_ptr<int>(alive_);
+          auto token = bound_.token();
           if (handlers_.onData) handlers_.onData(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-          if (!weak.lock()) return;  // closed by the handler
+          if (token.expired()) return;  // closed by the handler
           continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
@@ -196,15 +206,25 @@ class SerialTransport final : public Transport {
   }
 
   void flush() {
+    bool wrote = false;
     while (!out_.empty()) {
       ssize_t n = ::write(fd_, out_.data(), out_.size());
       if (n > 0) {
         out_.erase(out_.begin(), out_.begin() + n);
+        written_ += static_cast<uint64_t>(n);
+        wrote = true;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      closeWith(Error{ErrorCode::kDisconnected, address_.path + ": write failed: " + errnoMessage(errno)});
+      // Reported from the loop: write() callers expect no re-entrant close.
+      Error why{ErrorCode::kDisconnected, address_.path + ": write failed: " + errnoMessage(errno)};
+      bound_.post([this, why] { closeWith(why); });
       return;
+    }
+    if (wrote && out_.empty()) {
+      bound_.post([this] {
+        if (out_.empty() && handlers_.onFlushed) handlers_.onFlushed();
+      });
     }
     uint32_t want = static_cast<uint32_t>(IoEvent::kRead) | (out_.empty() ? 0u : static_cast<uint32_t>(IoEvent::kWrite));
     if (want != watching_) {
@@ -221,7 +241,9 @@ class SerialTransport final : public Transport {
   }
 
   void closeQuietly() {
-    alive_.reset();
+    bound_.invalidate();
+    if (presenceTimer_) loop_.cancelTimer(presenceTimer_);
+    presenceTimer_ = 0;
     if (watch_) loop_.unwatchFd(watch_);
     watch_ = 0;
     watching_ = static_cast<uint32_t>(IoEvent::kRead);
@@ -245,7 +267,10 @@ class SerialTransport final : public Transport {
   uint32_t watching_ = static_cast<uint32_t>(IoEvent::kRead);
   std::string node_;
   std::vector<uint8_t> out_;
-  std::shared_ptr<int> alive_;
+  uint64_t written_ = 0;
+  static constexpr std::chrono::milliseconds kPresenceCheck{500};
+  EventLoop::TimerId presenceTimer_ = 0;
+  LoopBound bound_;  // last: destroyed first
 };
 
 }  // namespace
@@ -257,4 +282,4 @@ Result<std::unique_ptr<Transport>> createSerialTransport(EventLoop& loop, const 
   return std::make_unique<SerialTransport>(loop, address, *settings, std::move(logger));
 }
 
-}  // namespace floorlink::drivers::detail
+}  // namespace floorlink::io::detail

@@ -1,5 +1,6 @@
-// TCP client for fixed-mount and network scanners. Reconnecting is the device
-// manager's job: a lost connection ends in onClosed like an unplug.
+// TCP client for network scanners, scales and printers (port 9100).
+// Reconnecting is the owner's job: a lost connection ends in onClosed like an
+// unplug.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -10,18 +11,21 @@
 #include <cerrno>
 #include <cstring>
 
-#include "drivers/transport_impl.h"
+#include "core/loop_bound.h"
+#include "io/transport_impl.h"
 
-namespace floorlink::drivers::detail {
+namespace floorlink::io::detail {
 namespace {
 
 class TcpTransport final : public Transport {
  public:
   TcpTransport(EventLoop& loop, config::DeviceAddress address, std::chrono::milliseconds connectTimeout, Logger logger)
-      : loop_(loop), address_(std::move(address)), connectTimeout_(connectTimeout), logger_(std::move(logger)) {}
+      : loop_(loop), address_(std::move(address)), connectTimeout_(connectTimeout), logger_(std::move(logger)),
+        bound_(loop) {}
   ~TcpTransport() override { closeQuietly(); }
 
   Status open(Handlers handlers) override {
+    bound_.assertLoopThread();
     closeQuietly();
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -50,7 +54,7 @@ class TcpTransport final : public Transport {
       ::close(fd);
       return fail(ErrorCode::kDisconnected, "cannot connect to " + endpoint() + ": " + errnoMessage(err));
     }
-    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kWrite), [this](uint32_t ev) { onEvents(ev); });
+    auto watch = loop_.watchFd(fd, static_cast<uint32_t>(IoEvent::kWrite), bound_.bind([this](uint32_t ev) { onEvents(ev); }));
     if (!watch) {
       ::close(fd);
       return fail(ErrorCode::kIo, "cannot watch socket: " + watch.error().message);
@@ -59,26 +63,31 @@ class TcpTransport final : public Transport {
     watch_ = *watch;
     connecting_ = true;
     handlers_ = std::move(handlers);
-    alive_ = std::make_shared<int>(0);
-    connectTimer_ = loop_.addTimer(connectTimeout_, [this] {
+    written_ = 0;
+    connectTimer_ = loop_.addTimer(connectTimeout_, bound_.bind([this] {
       connectTimer_ = 0;
       closeWith(Error{ErrorCode::kTimeout, "cannot connect to " + endpoint() + ": no answer within " +
                                                std::to_string(connectTimeout_.count()) +
-                                               " ms (is the scanner on the network?)"});
-    });
+                                               " ms (is the device on the network?)"});
+    }));
     return ok();
   }
 
-  void close() override { closeQuietly(); }
+  void close() override {
+    bound_.assertLoopThread();
+    closeQuietly();
+  }
   bool isOpen() const override { return fd_ >= 0; }
 
   Status write(std::span<const uint8_t> bytes) override {
+    bound_.assertLoopThread();
     if (fd_ < 0) return fail(ErrorCode::kDisconnected, endpoint() + " is not connected");
     out_.insert(out_.end(), bytes.begin(), bytes.end());
     if (!connecting_) flush();
     return ok();
   }
 
+  uint64_t bytesWritten() const override { return written_; }
   std::string describe() const override { return "tcp://" + endpoint(); }
 
  private:
@@ -98,9 +107,9 @@ class TcpTransport final : public Transport {
       if (connectTimer_) loop_.cancelTimer(connectTimer_);
       connectTimer_ = 0;
       updateWatch();
-      auto weak = std::weak_ptr<int>(alive_);
+      auto token = bound_.token();
       if (handlers_.onConnected) handlers_.onConnected();
-      if (!weak.lock()) return;
+      if (token.expired()) return;
       flush();
       return;
     }
@@ -109,9 +118,9 @@ class TcpTransport final : public Transport {
       for (;;) {
         ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
         if (n > 0) {
-          auto weak = std::weak_ptr<int>(alive_);
+          auto token = bound_.token();
           if (handlers_.onData) handlers_.onData(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-          if (!weak.lock()) return;
+          if (token.expired()) return;
           continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
@@ -124,17 +133,27 @@ class TcpTransport final : public Transport {
   }
 
   void flush() {
+    bool wrote = false;
     while (!out_.empty()) {
       ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
       if (n > 0) {
         out_.erase(out_.begin(), out_.begin() + n);
+        written_ += static_cast<uint64_t>(n);
+        wrote = true;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      closeWith(Error{ErrorCode::kDisconnected, endpoint() + ": write failed: " + errnoMessage(errno)});
+      // Reported from the loop: write() callers expect no re-entrant close.
+      Error why{ErrorCode::kDisconnected, endpoint() + ": write failed: " + errnoMessage(errno)};
+      bound_.post([this, why] { closeWith(why); });
       return;
     }
     updateWatch();
+    if (wrote && out_.empty()) {
+      bound_.post([this] {
+        if (out_.empty() && handlers_.onFlushed) handlers_.onFlushed();
+      });
+    }
   }
 
   void updateWatch() {
@@ -153,7 +172,7 @@ class TcpTransport final : public Transport {
   }
 
   void closeQuietly() {
-    alive_.reset();
+    bound_.invalidate();
     if (connectTimer_) loop_.cancelTimer(connectTimer_);
     connectTimer_ = 0;
     if (watch_) loop_.unwatchFd(watch_);
@@ -176,7 +195,8 @@ class TcpTransport final : public Transport {
   EventLoop::TimerId connectTimer_ = 0;
   uint32_t watching_ = static_cast<uint32_t>(IoEvent::kWrite);
   std::vector<uint8_t> out_;
-  std::shared_ptr<int> alive_;
+  uint64_t written_ = 0;
+  LoopBound bound_;  // last: destroyed first
 };
 
 }  // namespace
@@ -185,13 +205,8 @@ Result<std::unique_ptr<Transport>> createTcpTransport(EventLoop& loop, const con
                                                      Logger logger) {
   auto timeout = parseUnsignedParam(address, "connect_timeout_ms", 10, 600000, 3000);
   if (!timeout) return std::unexpected(timeout.error());
-  for (auto& [key, value] : address.params) {
-    if (key != "connect_timeout_ms") {
-      return fail(ErrorCode::kInvalidArgument, "address \"" + address.text + "\": unknown tcp parameter \"" + key +
-                                                   "\" (known: connect_timeout_ms)");
-    }
-  }
+  if (auto s = checkKnownParams(address, "tcp", {"connect_timeout_ms"}); !s) return std::unexpected(s.error());
   return std::make_unique<TcpTransport>(loop, address, std::chrono::milliseconds(*timeout), std::move(logger));
 }
 
-}  // namespace floorlink::drivers::detail
+}  // namespace floorlink::io::detail
