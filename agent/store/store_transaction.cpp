@@ -80,10 +80,12 @@ Status TaskStore::Impl::beginTxn() {
     return fail(ErrorCode::kBusy,
                 "a store transaction is already open: commit or destroy it before starting another");
   }
-  try {
-    db->exec("BEGIN IMMEDIATE");
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "starting a transaction"));
+  if (auto began = guarded("starting a transaction", [&]() -> Status {
+        db->exec("BEGIN IMMEDIATE");
+        return ok();
+      });
+      !began) {
+    return began;
   }
   txnOpen = true;
   txnLastSeq = -1;
@@ -110,24 +112,20 @@ void TaskStore::Impl::rollbackTxn() {
 
 Result<CommitResult> TaskStore::Impl::commitTxn() {
   if (!txnOpen) return fail(ErrorCode::kInternal, "commit without an open transaction");
-  CommitResult result;
-  try {
+  auto committed = guarded("committing", [&]() -> Result<CommitResult> {
     if (txnFirstSeq != 0) {
       setMetaValue("last_seq", txnLastSeq);
       // C-E6: the file knows a seq before the database may use it.
-      if (auto reserved = reserveSeq(txnLastSeq); !reserved) {
-        rollbackTxn();
-        return std::unexpected(reserved.error());
-      }
+      if (auto reserved = reserveSeq(txnLastSeq); !reserved) return std::unexpected(reserved.error());
     }
     db->exec("COMMIT");
-    result.firstSeq = txnFirstSeq;
-    result.lastSeq = txnFirstSeq != 0 ? txnLastSeq : 0;
-  } catch (const SQLite::Exception& e) {
-    Error error = fromException(e, "committing");
+    return CommitResult{txnFirstSeq, txnFirstSeq != 0 ? txnLastSeq : 0};
+  });
+  if (!committed) {
     rollbackTxn();
-    return std::unexpected(error);
+    return committed;
   }
+  CommitResult result = *committed;
   txnOpen = false;
   std::vector<TaskChange> changes = std::move(txnChanges);
   txnChanges.clear();
@@ -164,7 +162,7 @@ void TaskStore::Impl::setMetaValue(const char* key, int64_t value) {
 
 Result<int64_t> TaskStore::Impl::appendEventInTxn(const sync::EventDraft& draft) {
   if (!txnOpen) return fail(ErrorCode::kInternal, "appendEvent outside a transaction");
-  try {
+  return guarded("storing a " + draft.type + " event", [&]() -> Result<int64_t> {
     if (txnLastSeq < 0) txnLastSeq = metaValue("last_seq");
     int64_t seq = txnLastSeq + 1;
     sync::EventDraft stamped = draft;
@@ -180,13 +178,11 @@ Result<int64_t> TaskStore::Impl::appendEventInTxn(const sync::EventDraft& draft)
     txnLastSeq = seq;
     if (txnFirstSeq == 0) txnFirstSeq = seq;
     return seq;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "storing a " + draft.type + " event"));
-  }
+  });
 }
 
 Result<std::optional<Task>> TaskStore::Impl::findTaskInTxn(std::string_view taskId) {
-  try {
+  return guarded("reading task " + std::string(taskId), [&]() -> Result<std::optional<Task>> {
     static const std::string sql =
         std::string("SELECT ") + kTaskColumns + " FROM live_tasks WHERE task_id = ?";
     SQLite::Statement& s = cached(sql.c_str());
@@ -194,9 +190,7 @@ Result<std::optional<Task>> TaskStore::Impl::findTaskInTxn(std::string_view task
     s.bind(1, std::string(taskId));
     if (!s.executeStep()) return std::optional<Task>{};
     return std::optional<Task>{readTask(s)};
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "reading task " + std::string(taskId)));
-  }
+  });
 }
 
 Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskState to,
@@ -232,7 +226,7 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
   if (!update.reason.empty()) task.reason = update.reason;
   if (to == TaskState::kActive && task.startedMs == 0) task.startedMs = now;
   task.updatedMs = now;
-  try {
+  auto updated = guarded("updating task " + task.taskId, [&]() -> Status {
     SQLite::Statement& s = cached(
         // The wave's generation too: a row a revision kept (an older
         // generation, live because it had started) stays live when it goes
@@ -249,9 +243,9 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
     s.bind(7, static_cast<int64_t>(now));
     s.bind(8, static_cast<int64_t>(task.arrival));
     s.exec();
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "updating task " + task.taskId));
-  }
+    return ok();
+  });
+  if (!updated) return std::unexpected(updated.error());
   if (from != to) {
     txnChanges.push_back(TaskChange{task.taskId, task.waveId,
                                     task.claimedBy.empty() ? task.station : task.claimedBy, from,
@@ -265,20 +259,12 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
 
 StoreTransaction::StoreTransaction(std::unique_ptr<State> state) : state_(std::move(state)) {}
 StoreTransaction::StoreTransaction(StoreTransaction&& other) noexcept = default;
-StoreTransaction& StoreTransaction::operator=(StoreTransaction&& other) noexcept {
-  if (this != &other) {
-    if (state_ && !state_->finished) state_->impl->rollbackTxn();
-    state_ = std::move(other.state_);
-  }
-  return *this;
-}
-StoreTransaction::~StoreTransaction() {
-  if (state_ && !state_->finished) state_->impl->rollbackTxn();
-}
+StoreTransaction& StoreTransaction::operator=(StoreTransaction&& other) noexcept = default;
+StoreTransaction::~StoreTransaction() = default;  // the scope rolls back what was not committed
 
 namespace {
 Status usable(const std::unique_ptr<StoreTransaction::State>& state) {
-  if (!state || state->finished) {
+  if (!state || !state->scope.open()) {
     return fail(ErrorCode::kInvalidArgument, "the transaction is already committed or rolled back");
   }
   return ok();
@@ -304,7 +290,7 @@ Result<Task> StoreTransaction::setTaskState(std::string_view taskId, TaskState t
 Status StoreTransaction::savePosition(const StationPosition& position) {
   if (auto u = usable(state_); !u) return u;
   TaskStore::Impl& d = *state_->impl;
-  try {
+  return d.guarded("recording the position of station " + position.station, [&]() -> Status {
     SQLite::Statement& s = d.cached(
         "INSERT INTO station_positions (station, task_id, step, data_json, updated_ms) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (station) DO UPDATE SET task_id = excluded.task_id, step = excluded.step, "
@@ -316,9 +302,7 @@ Status StoreTransaction::savePosition(const StationPosition& position) {
     s.bind(5, static_cast<int64_t>(d.clock.nowMs()));
     s.exec();
     return ok();
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "recording the position of station " + position.station));
-  }
+  });
 }
 
 Result<int64_t> StoreTransaction::appendEvent(const sync::EventDraft& draft) {
@@ -328,8 +312,7 @@ Result<int64_t> StoreTransaction::appendEvent(const sync::EventDraft& draft) {
 
 Result<CommitResult> StoreTransaction::commit() {
   if (auto u = usable(state_); !u) return std::unexpected(u.error());
-  state_->finished = true;
-  return state_->impl->commitTxn();
+  return state_->scope.commit();
 }
 
 }  // namespace floorlink::agent
