@@ -7,12 +7,12 @@
 namespace floorlink::agent {
 
 // ---------------------------------------------------------------------------
-// TaskStore::Impl: transactions, events and task changes
+// TaskStore::Impl: transactions and task changes (events: outbox.cpp)
 
 const char* const kTaskColumns =
     "id, task_id, wave_id, revision, kind, order_id, station, claimed_by, state, priority, "
     "sequence, bin, sku, qty, qty_done, operator, reason, spec_json, created_ms, started_ms, "
-    "updated_ms";
+    "updated_ms, door";
 
 Task readTask(SQLite::Statement& s) {
   Task t;
@@ -37,6 +37,7 @@ Task readTask(SQLite::Statement& s) {
   t.createdMs = s.getColumn(18).getInt64();
   t.startedMs = s.getColumn(19).getInt64();
   t.updatedMs = s.getColumn(20).getInt64();
+  t.door = s.getColumn(21).getString();
   return t;
 }
 
@@ -160,26 +161,6 @@ void TaskStore::Impl::setMetaValue(const char* key, int64_t value) {
   s.exec();
 }
 
-Result<int64_t> TaskStore::Impl::appendEventInTxn(const sync::EventDraft& draft) {
-  if (!txnOpen) return fail(ErrorCode::kInternal, "appendEvent outside a transaction");
-  return guarded("storing a " + draft.type + " event", [&]() -> Result<int64_t> {
-    if (txnLastSeq < 0) txnLastSeq = metaValue("last_seq");
-    int64_t seq = txnLastSeq + 1;
-    sync::EventDraft stamped = draft;
-    if (stamped.occurredAt == 0) stamped.occurredAt = clock.nowMs();
-    std::string payload = sync::encodeEvent(options.site, options.agentId, seq, stamped);
-    SQLite::Statement& s =
-        cached("INSERT INTO events (seq, type, payload, created_ms) VALUES (?, ?, ?, ?)");
-    s.bind(1, static_cast<int64_t>(seq));
-    s.bind(2, stamped.type);
-    s.bind(3, payload);
-    s.bind(4, static_cast<int64_t>(clock.nowMs()));
-    s.exec();
-    txnLastSeq = seq;
-    if (txnFirstSeq == 0) txnFirstSeq = seq;
-    return seq;
-  });
-}
 
 Result<std::optional<Task>> TaskStore::Impl::findTaskInTxn(std::string_view taskId) {
   return guarded("reading task " + std::string(taskId), [&]() -> Result<std::optional<Task>> {
