@@ -105,6 +105,14 @@ Result<int64_t> recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::
   return seq;
 }
 
+// recordAnswer, as the command's outcome.
+Result<sync::CommandOutcome> answerCommand(TaskStore::Impl& d, const std::string& cmdId, std::string_view type,
+                                           const Answer& answer, bool duplicate, bool storeRow) {
+  auto seq = recordAnswer(d, cmdId, type, answer, duplicate, storeRow);
+  if (!seq) return std::unexpected(seq.error());
+  return sync::CommandOutcome{.status = answer.status, .duplicate = duplicate, .resultSeq = *seq};
+}
+
 constexpr const char* kInsertTask =
     "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
     "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking, gen, door) "
@@ -477,12 +485,9 @@ Result<Answer> applyTaskCancel(TaskStore::Impl& d, const sync::Command& command,
 
 Result<sync::CommandOutcome> recordRejectedWave(TaskStore::Impl& d, const sync::Command& command,
                                                const Answer& answer) {
-  auto outcome = d.transact("recording the rejection of command " + command.cmdId,
-                            [&]() -> Result<sync::CommandOutcome> {
-                              auto seq = recordAnswer(d, command.cmdId, command.type, answer, false, true);
-                              if (!seq) return std::unexpected(seq.error());
-                              return sync::CommandOutcome{.status = answer.status, .resultSeq = *seq};
-                            });
+  auto outcome = d.transact("recording the rejection of command " + command.cmdId, [&]() {
+    return answerCommand(d, command.cmdId, command.type, answer, false, true);
+  });
   if (outcome) d.log.info("command {} ({}) rejected: {}", command.cmdId, command.type, answer.errors.dump());
   return outcome;
 }
@@ -1123,15 +1128,9 @@ Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Com
   std::optional<Answer> rejectedWave;
   auto outcome = d.transact("applying command " + command.cmdId + " (" + command.type + ")",
                             [&](TxnScope& scope) -> Result<sync::CommandOutcome> {
-    sync::CommandOutcome out;
     if (auto first = lookupAnswer(d, command.cmdId)) {
       // C-C1: changes nothing, answered again with the first answer.
-      out.status = first->status;
-      out.duplicate = true;
-      auto seq = recordAnswer(d, command.cmdId, command.type, *first, true, false);
-      if (!seq) return std::unexpected(seq.error());
-      out.resultSeq = *seq;
-      return out;
+      return answerCommand(d, command.cmdId, command.type, *first, true, false);
     }
     Result<Answer> answer = Answer{.status = "accepted"};  // resync: sync republishes; we only answer
     bool duplicate = false;
@@ -1146,14 +1145,9 @@ Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Com
     if (answer->rolledBack) {
       rejectedWave = std::move(*answer);
       scope.rollBack();
-      return out;
+      return sync::CommandOutcome{};
     }
-    out.status = answer->status;
-    out.duplicate = duplicate;
-    auto seq = recordAnswer(d, command.cmdId, command.type, *answer, duplicate, true);
-    if (!seq) return std::unexpected(seq.error());
-    out.resultSeq = *seq;
-    return out;
+    return answerCommand(d, command.cmdId, command.type, *answer, duplicate, true);
   });
   // A staged ingest's rows go with its sweep (WaveIngest, or the next open).
   if (rejectedWave) return recordRejectedWave(d, command, *rejectedWave);
@@ -1167,23 +1161,14 @@ Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Com
 
 Result<sync::CommandOutcome> TaskStore::rejectCommand(const sync::RejectedCommand& rejected) {
   Impl& d = *impl_;
-  return d.transact("recording rejected command " + rejected.cmdId, [&]() -> Result<sync::CommandOutcome> {
-    sync::CommandOutcome outcome;
-    Answer answer;
-    bool duplicate = false;
+  return d.transact("recording rejected command " + rejected.cmdId, [&]() {
     if (auto first = lookupAnswer(d, rejected.cmdId)) {
-      answer = std::move(*first);
-      duplicate = true;
-    } else {
-      answer.status = "rejected";
-      answer.errors = fieldErrors(rejected.errors);
+      return answerCommand(d, rejected.cmdId, rejected.type, *first, true, false);
     }
-    outcome.status = answer.status;
-    outcome.duplicate = duplicate;
-    auto seq = recordAnswer(d, rejected.cmdId, rejected.type, answer, duplicate, !duplicate);
-    if (!seq) return std::unexpected(seq.error());
-    outcome.resultSeq = *seq;
-    return outcome;
+    Answer answer;
+    answer.status = "rejected";
+    answer.errors = fieldErrors(rejected.errors);
+    return answerCommand(d, rejected.cmdId, rejected.type, answer, false, true);
   });
 }
 
