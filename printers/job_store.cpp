@@ -1,7 +1,5 @@
 #include "printers/job_store.h"
 
-#include <limits>
-
 namespace floorlink::printers {
 
 std::string_view toString(JobState state) {
@@ -41,27 +39,28 @@ FailureCause parseFailureCause(std::string_view text) {
   return FailureCause::kNone;
 }
 
-Result<std::optional<PrintJob>> JobStore::findCurrent(std::string_view key) {
-  JobFilter all;
-  all.limit = std::numeric_limits<size_t>::max() / 2;
-  auto jobs = list(all);
-  if (!jobs) return std::unexpected(jobs.error());
-  std::string reprints = std::string(key) + "/reprint-";
-  std::optional<PrintJob> newest;
-  for (auto& j : *jobs) {  // list() is in creation order
-    if (j.idempotencyKey == key || j.idempotencyKey.starts_with(reprints)) newest = std::move(j);
-  }
-  return newest;
+bool isFinal(JobState state) {
+  return state == JobState::kConfirmed || state == JobState::kFailed || state == JobState::kCancelled ||
+         state == JobState::kExpired;
 }
 
-Result<std::optional<PrintJob>> JobStore::findByKey(std::string_view key) {
-  JobFilter all;
-  all.limit = std::numeric_limits<size_t>::max() / 2;
-  auto jobs = list(all);
-  if (!jobs) return std::unexpected(jobs.error());
-  for (auto& j : *jobs)
-    if (j.idempotencyKey == key) return std::optional<PrintJob>(std::move(j));
-  return std::optional<PrintJob>();
+bool isLegalTransition(JobState from, JobState to) {
+  if (from == to) return !isFinal(from);
+  switch (from) {
+    case JobState::kQueued:
+      return to == JobState::kSent || to == JobState::kFailed || to == JobState::kCancelled ||
+             to == JobState::kExpired;
+    case JobState::kSent:
+      return to == JobState::kConfirmed || to == JobState::kFailed || to == JobState::kUncertain;
+    case JobState::kUncertain:
+      return to == JobState::kConfirmed || to == JobState::kQueued || to == JobState::kExpired;
+    case JobState::kConfirmed:
+    case JobState::kFailed:
+    case JobState::kCancelled:
+    case JobState::kExpired:
+      return false;
+  }
+  return false;
 }
 
 }  // namespace floorlink::printers

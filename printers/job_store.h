@@ -13,14 +13,21 @@
 
 namespace floorlink::printers {
 
-// queued -> sent -> confirmed | failed | uncertain; uncertain -> confirmed
-// (operator confirms) | queued (operator reprints); queued -> cancelled;
-// queued | uncertain -> expired; queued -> failed (nothing was sent: the
-// label failed rendering/verification or the printer refused it before any
-// byte went out). `sent` is recorded durably just before the first byte.
+// The journal's state machine, in one place (isLegalTransition below; the
+// SQLite journal and the test fake both enforce it):
+//   queued -> sent -> confirmed | failed | uncertain
+//   uncertain -> confirmed (operator confirms) | queued (operator reprints)
+//   queued -> cancelled; queued | uncertain -> expired
+//   queued -> failed (nothing was sent: the label failed rendering or
+//     verification, or the printer refused it before any byte went out)
+// A job may stay in a non-final state (another attempt updates attempts and
+// detail). confirmed, failed, cancelled and expired are final. `sent` is
+// recorded durably just before the first byte.
 enum class JobState { kQueued, kSent, kConfirmed, kFailed, kUncertain, kCancelled, kExpired };
 std::string_view toString(JobState state);
 Result<JobState> parseJobState(std::string_view text);
+bool isFinal(JobState state);
+bool isLegalTransition(JobState from, JobState to);
 
 // Whose problem a failed job is: the label could not be made (template,
 // configuration: a technician's) or the printer refused or faulted.
@@ -69,11 +76,12 @@ class JobStore {
   virtual Result<std::vector<PrintJob>> list(const JobFilter& filter) = 0;
 
   // The job with this idempotency key, if any (so a retried request does not
-  // use up an SSCC). The default scans list(); stores may index it.
-  virtual Result<std::optional<PrintJob>> findByKey(std::string_view idempotencyKey);
+  // use up an SSCC). Called on every submit: an indexed lookup, whatever the
+  // journal's length.
+  virtual Result<std::optional<PrintJob>> findByKey(std::string_view idempotencyKey) = 0;
   // The job that stands for a label now: the newest of the job with this key
-  // and its reprints ("<key>/reprint-N"). The default scans list().
-  virtual Result<std::optional<PrintJob>> findCurrent(std::string_view idempotencyKey);
+  // and its reprints ("<key>/reprint-N"). Indexed like findByKey.
+  virtual Result<std::optional<PrintJob>> findCurrent(std::string_view idempotencyKey) = 0;
 
   // Next value of a persistent counter ("sscc"), never reused across crashes:
   // durable before it returns.

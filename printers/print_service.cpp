@@ -512,7 +512,14 @@ void PrintService::testPrint(std::string_view printerId, const TestLabelFacts& f
   }
   const auto& st = p->status();
   LabelRequest r;
-  r.idempotencyKey = fmt::format("test/{}/{}", printerId, clock_.nowMs());
+  // Each request is its own label: a key made of the time alone gave the second
+  // of two requests in the same millisecond the first one's job back.
+  auto serial = store_.nextSerial("print_test");
+  if (!serial) {
+    done(std::unexpected(serial.error()));
+    return;
+  }
+  r.idempotencyKey = fmt::format("test/{}/{}", printerId, *serial);
   r.printer = std::string(printerId);
   r.templateName = "printer-test";
   r.fields["address"] = p->describe();

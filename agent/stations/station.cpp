@@ -43,6 +43,7 @@ json toJson(const Task& t) {
          {"created_ms", t.createdMs},
          {"updated_ms", t.updatedMs}};
   if (t.sequence) j["sequence"] = *t.sequence;
+  if (!t.door.empty()) j["door"] = t.door;
   auto spec = json::parse(t.specJson, nullptr, false);
   if (!spec.is_discarded() && spec.is_object()) {
     if (spec.contains("description")) j["description"] = spec["description"];

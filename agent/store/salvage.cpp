@@ -307,6 +307,10 @@ Result<SalvageReport> salvageDatabase(const std::filesystem::path& source,
       }
       report.tables.push_back(copyTable(*src, dst, table, common, report.problems));
       if (table == "meta") metaComplete = report.tables.back().unreadable.empty();
+      // A copy from before v8 keeps a ship task's door in bin.
+      if (table == "tasks" && std::find(srcCols.begin(), srcCols.end(), "door") == srcCols.end()) {
+        dst.exec(std::string(shipDoorFromBinSql()));
+      }
     }
 
     // Counters: seq must continue after every seq ever used, which the

@@ -247,6 +247,14 @@ CREATE VIEW live_tasks AS
         (t.gen < w.gen AND NOT (t.state = 'pending' OR (t.state = 'cancelled' AND t.started_ms = 0)));
 )sql";
 
+// v8: a ship task's dock door in a column of its own (it was kept in `bin`,
+// which means a pick location).
+constexpr std::string_view kShipDoorFromBin = "UPDATE tasks SET door = bin, bin = '' WHERE kind = 'ship';";
+constexpr std::string_view kV8 = R"sql(
+ALTER TABLE tasks ADD COLUMN door TEXT NOT NULL DEFAULT '';
+UPDATE tasks SET door = bin, bin = '' WHERE kind = 'ship';
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "task queue, inbox and outbox", kV1},
     Migration{2, "print journal and serial counters", kV2},
@@ -255,11 +263,13 @@ constexpr std::array kMigrations{
     Migration{5, "station positions and indexed pack/ship lookups", kV5},
     Migration{6, "staged wave ingest and the database epoch for high-water marks", kV6},
     Migration{7, "wave ingest by generation: staged in tasks, visible through live_tasks", kV7},
+    Migration{8, "the dock door of ship tasks in its own column", kV8},
 };
 
 }  // namespace
 
 std::span<const Migration> migrations() { return kMigrations; }
 int latestSchemaVersion() { return kMigrations.back().version; }
+std::string_view shipDoorFromBinSql() { return kShipDoorFromBin; }
 
 }  // namespace floorlink::agent

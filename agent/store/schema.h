@@ -15,5 +15,7 @@ struct Migration {
 
 std::span<const Migration> migrations();
 int latestSchemaVersion();
+// What v8 does to rows of older schemas (salvage of an older copy needs it too).
+std::string_view shipDoorFromBinSql();
 
 }  // namespace floorlink::agent

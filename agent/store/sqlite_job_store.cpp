@@ -1,6 +1,7 @@
 #include "agent/store/sqlite_job_store.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "agent/store/store_impl.h"
 
@@ -11,37 +12,16 @@ using printers::PrintJob;
 
 namespace {
 
-// Local names: printers declares toString(JobState) but its library defines
-// it, and the agent must not depend on that being linked.
-std::string_view stateName(JobState state) {
-  switch (state) {
-    case JobState::kQueued: return "queued";
-    case JobState::kSent: return "sent";
-    case JobState::kConfirmed: return "confirmed";
-    case JobState::kFailed: return "failed";
-    case JobState::kUncertain: return "uncertain";
-    case JobState::kCancelled: return "cancelled";
-    case JobState::kExpired: return "expired";
-  }
-  return "queued";
-}
-
-JobState stateFrom(std::string_view text) {
-  for (JobState s : {JobState::kQueued, JobState::kSent, JobState::kConfirmed, JobState::kFailed,
-                     JobState::kUncertain, JobState::kCancelled, JobState::kExpired}) {
-    if (stateName(s) == text) return s;
-  }
-  return JobState::kFailed;
-}
-
-bool isFinalJob(JobState s) {
-  return s == JobState::kConfirmed || s == JobState::kFailed || s == JobState::kCancelled ||
-         s == JobState::kExpired;
-}
+std::string stateName(JobState state) { return std::string(printers::toString(state)); }
 
 constexpr const char* kJobColumns =
     "job_id, idempotency_key, printer, template, task_id, station, wave_id, zpl, sscc, tracking, "
     "verified, state, detail, attempts, created_ms, updated_ms, cause";
+
+const std::string kCurrentJobSql =
+    std::string("SELECT ") + kJobColumns +
+    " FROM print_jobs WHERE idempotency_key = ? OR (idempotency_key >= ? AND idempotency_key < ?) "
+    "ORDER BY created_ms DESC, rowid DESC LIMIT 1";
 
 PrintJob readJob(SQLite::Statement& s) {
   PrintJob j;
@@ -57,7 +37,7 @@ PrintJob readJob(SQLite::Statement& s) {
   j.sscc = s.getColumn(8).getString();
   j.tracking = s.getColumn(9).getString();
   j.verified = s.getColumn(10).getInt() != 0;
-  j.state = stateFrom(s.getColumn(11).getString());
+  j.state = printers::parseJobState(s.getColumn(11).getString()).value_or(JobState::kFailed);
   j.detail = s.getColumn(12).getString();
   j.attempts = s.getColumn(13).getInt();
   j.createdMs = s.getColumn(14).getInt64();
@@ -87,64 +67,39 @@ int64_t bumpCounter(TaskStore::Impl& d, std::string_view name) {
   return s.getColumn(0).getInt64();
 }
 
-// Runs `body` in one store transaction; SQLite failures become errors.
-template <class T, class F>
-Result<T> inTransaction(TaskStore::Impl& d, std::string_view what, F&& body) {
-  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
-  try {
-    Result<T> result = body();
-    if (!result) {
-      d.rollbackTxn();
-      return result;
-    }
-    if (auto committed = d.commitTxn(); !committed) return std::unexpected(committed.error());
-    return result;
-  } catch (const SQLite::Exception& e) {
-    Error error = d.fromException(e, what);
-    d.rollbackTxn();
-    return std::unexpected(error);
-  }
-}
-
 // nextSerial must be durable even under synchronous=NORMAL: a reused SSCC
-// would label two parcels alike.
-struct ForceFullSync {
-  TaskStore::Impl& d;
-  bool changed;
-  explicit ForceFullSync(TaskStore::Impl& impl)
-      : d(impl), changed(impl.options.synchronous != config::SyncMode::kFull) {
-    if (changed) d.db->exec("PRAGMA synchronous = FULL");
-  }
-  ~ForceFullSync() {
-    if (!changed) return;
-    try {
-      d.db->exec("PRAGMA synchronous = NORMAL");
-    } catch (...) {
+// would label two parcels alike. Raises the level for the scope, outside any
+// transaction (SQLite changes it only there).
+class ForceFullSync {
+ public:
+  static Result<ForceFullSync> raise(TaskStore::Impl& d) {
+    const bool change = d.options.synchronous != config::SyncMode::kFull;
+    if (auto raised = d.guarded("preparing a durable counter update", [&]() -> Status {
+          if (change) d.db->exec("PRAGMA synchronous = FULL");
+          return ok();
+        });
+        !raised) {
+      return std::unexpected(raised.error());
     }
+    return ForceFullSync(change ? &d : nullptr);
   }
+  ForceFullSync(ForceFullSync&& other) noexcept : d_(std::exchange(other.d_, nullptr)) {}
+  ForceFullSync& operator=(ForceFullSync&&) = delete;
+  ~ForceFullSync() {
+    if (d_ == nullptr) return;
+    auto restored = d_->guarded("restoring synchronous=NORMAL", [&]() -> Status {
+      d_->db->exec("PRAGMA synchronous = NORMAL");
+      return ok();
+    });
+    if (!restored) d_->log.error("{}", restored.error().message);
+  }
+
+ private:
+  explicit ForceFullSync(TaskStore::Impl* d) : d_(d) {}
+  TaskStore::Impl* d_;
 };
 
 }  // namespace
-
-bool isLegalJobTransition(JobState from, JobState to) {
-  if (from == to) return !isFinalJob(from);
-  switch (from) {
-    case JobState::kQueued:
-      // failed: nothing was sent (render or verification failed, printer refused).
-      return to == JobState::kSent || to == JobState::kFailed || to == JobState::kCancelled ||
-             to == JobState::kExpired;
-    case JobState::kSent:
-      return to == JobState::kConfirmed || to == JobState::kFailed || to == JobState::kUncertain;
-    case JobState::kUncertain:
-      return to == JobState::kConfirmed || to == JobState::kQueued || to == JobState::kExpired;
-    case JobState::kConfirmed:
-    case JobState::kFailed:
-    case JobState::kCancelled:
-    case JobState::kExpired:
-      return false;
-  }
-  return false;
-}
 
 SqliteJobStore::SqliteJobStore(TaskStore& store) : store_(store) {}
 
@@ -153,7 +108,7 @@ Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
     return fail(ErrorCode::kInvalidArgument, "a print job needs an idempotency key");
   }
   TaskStore::Impl& d = store_.impl();
-  return inTransaction<PrintJob>(d, "storing print job " + job.idempotencyKey, [&]() -> Result<PrintJob> {
+  return d.transact("storing print job " + job.idempotencyKey, [&]() -> Result<PrintJob> {
     if (auto existing = selectJob(d, "idempotency_key", job.idempotencyKey)) return *existing;
     PrintJob stored = job;
     stored.jobId = "J-" + std::to_string(bumpCounter(d, "print_job"));
@@ -174,7 +129,7 @@ Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
     s.bind(9, stored.sscc);
     s.bind(10, stored.tracking);
     s.bind(11, stored.verified ? 1 : 0);
-    s.bind(12, std::string(stateName(stored.state)));
+    s.bind(12, stateName(stored.state));
     s.bind(13, stored.detail);
     s.bind(14, stored.attempts);
     s.bind(15, static_cast<int64_t>(stored.createdMs));
@@ -188,17 +143,17 @@ Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
 Status SqliteJobStore::updateState(std::string_view jobId, JobState state, std::string_view detail,
                                    int attempts) {
   TaskStore::Impl& d = store_.impl();
-  auto done = inTransaction<bool>(d, "updating print job " + std::string(jobId), [&]() -> Result<bool> {
+  return d.transact("updating print job " + std::string(jobId), [&]() -> Status {
     auto job = selectJob(d, "job_id", jobId);
     if (!job) return fail(ErrorCode::kNotFound, "no print job " + std::string(jobId));
-    if (!isLegalJobTransition(job->state, state)) {
+    if (!printers::isLegalTransition(job->state, state)) {
       return fail(ErrorCode::kInvalidArgument,
-                  "print job " + job->jobId + " cannot go from " + std::string(stateName(job->state)) +
-                      " to " + std::string(stateName(state)));
+                  "print job " + job->jobId + " cannot go from " + stateName(job->state) +
+                      " to " + stateName(state));
     }
     SQLite::Statement& s = d.cached(
         "UPDATE print_jobs SET state = ?, detail = ?, attempts = ?, updated_ms = ? WHERE job_id = ?");
-    s.bind(1, std::string(stateName(state)));
+    s.bind(1, stateName(state));
     s.bind(2, std::string(detail));
     s.bind(3, attempts);
     s.bind(4, static_cast<int64_t>(d.clock.nowMs()));
@@ -226,48 +181,35 @@ Status SqliteJobStore::updateState(std::string_view jobId, JobState state, std::
       auto seq = d.appendEventInTxn(draft);
       if (!seq) return std::unexpected(seq.error());
     }
-    return true;
+    return ok();
   });
-  if (!done) return std::unexpected(done.error());
-  return ok();
 }
 
 Result<std::optional<PrintJob>> SqliteJobStore::find(std::string_view jobId) {
   TaskStore::Impl& d = store_.impl();
-  try {
-    return selectJob(d, "job_id", jobId);
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "reading print job " + std::string(jobId)));
-  }
+  return d.guarded("reading print job " + std::string(jobId),
+                   [&]() -> Result<std::optional<PrintJob>> { return selectJob(d, "job_id", jobId); });
 }
 
 Result<std::optional<PrintJob>> SqliteJobStore::findByKey(std::string_view key) {
   TaskStore::Impl& d = store_.impl();
-  try {
-    return selectJob(d, "idempotency_key", key);
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "reading print job " + std::string(key)));
-  }
+  return d.guarded("reading print job " + std::string(key),
+                   [&]() -> Result<std::optional<PrintJob>> { return selectJob(d, "idempotency_key", key); });
 }
 
 Result<std::optional<PrintJob>> SqliteJobStore::findCurrent(std::string_view key) {
   TaskStore::Impl& d = store_.impl();
-  try {
+  return d.guarded("reading print job " + std::string(key), [&]() -> Result<std::optional<PrintJob>> {
     // Reprints are "<key>/reprint-N": a range of the unique index ('.' sorts
     // right after '-'); the newest by creation wins.
-    static const std::string sql = std::string("SELECT ") + kJobColumns +
-                                   " FROM print_jobs WHERE idempotency_key = ? OR (idempotency_key >= ? AND "
-                                   "idempotency_key < ?) ORDER BY created_ms DESC, rowid DESC LIMIT 1";
-    SQLite::Statement& s = d.cached(sql.c_str());
+    SQLite::Statement& s = d.cached(kCurrentJobSql.c_str());
     ResetOnExit reset{s};
     s.bind(1, std::string(key));
     s.bind(2, std::string(key) + "/reprint-");
     s.bind(3, std::string(key) + "/reprint.");
     if (!s.executeStep()) return std::optional<PrintJob>();
     return std::optional<PrintJob>(readJob(s));
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "reading print job " + std::string(key)));
-  }
+  });
 }
 
 Result<std::vector<PrintJob>> SqliteJobStore::list(const printers::JobFilter& filter) {
@@ -276,44 +218,35 @@ Result<std::vector<PrintJob>> SqliteJobStore::list(const printers::JobFilter& fi
   if (filter.state) sql += " AND state = ?";
   if (!filter.printer.empty()) sql += " AND printer = ?";
   sql += " ORDER BY created_ms, job_id LIMIT ?";
-  try {
+  return d.guarded("listing print jobs", [&]() -> Result<std::vector<PrintJob>> {
     SQLite::Statement s(*d.db, sql);
     int i = 1;
-    if (filter.state) s.bind(i++, std::string(stateName(*filter.state)));
+    if (filter.state) s.bind(i++, stateName(*filter.state));
     if (!filter.printer.empty()) s.bind(i++, filter.printer);
     s.bind(i, static_cast<int64_t>(filter.limit));
     std::vector<PrintJob> out;
     while (s.executeStep()) out.push_back(readJob(s));
     return out;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "listing print jobs"));
-  }
+  });
 }
 
 Result<std::map<std::string, int64_t>> SqliteJobStore::countByState() {
   TaskStore::Impl& d = store_.impl();
-  try {
+  return d.guarded("counting print jobs", [&]() -> Result<std::map<std::string, int64_t>> {
     SQLite::Statement s(*d.db, "SELECT state, COUNT(*) FROM print_jobs GROUP BY state");
     std::map<std::string, int64_t> out;
     while (s.executeStep()) out[s.getColumn(0).getString()] = s.getColumn(1).getInt64();
     return out;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "counting print jobs"));
-  }
+  });
 }
 
 Result<int64_t> SqliteJobStore::nextSerial(std::string_view counter) {
   if (counter.empty()) return fail(ErrorCode::kInvalidArgument, "a serial counter needs a name");
   TaskStore::Impl& d = store_.impl();
-  std::optional<ForceFullSync> full;
-  try {
-    full.emplace(d);
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "preparing a durable counter update"));
-  }
+  auto full = ForceFullSync::raise(d);
+  if (!full) return std::unexpected(full.error());
   std::string name = "serial:" + std::string(counter);
-  return inTransaction<int64_t>(d, "advancing counter " + std::string(counter),
-                                [&]() -> Result<int64_t> { return bumpCounter(d, name); });
+  return d.transact("advancing counter " + std::string(counter), [&]() -> Result<int64_t> { return bumpCounter(d, name); });
 }
 
 }  // namespace floorlink::agent

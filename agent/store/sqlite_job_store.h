@@ -33,8 +33,4 @@ class SqliteJobStore final : public printers::JobStore {
   TaskStore& store_;
 };
 
-// The journal's transitions (see printers/job_store.h); staying in the same
-// non-final state (another attempt) is allowed too.
-bool isLegalJobTransition(printers::JobState from, printers::JobState to);
-
 }  // namespace floorlink::agent

@@ -10,6 +10,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "agent/store/high_water.h"
@@ -56,7 +59,21 @@ struct TaskStore::Impl {
   // Prepared statements, reset and unbound before each use.
   SQLite::Statement& cached(const char* sql);
 
-  // Transactions. beginTxn fails with kBusy when one is open already.
+  // The store's one transaction idiom: runs `body` (returning Result<T>) in
+  // one write transaction, commits when it returns a value and rolls back
+  // when it returns an error. SQLiteCpp reports failures by throwing; those
+  // exceptions end here and become Errors (`what` says what was being done).
+  // Our own code throws nothing: a failing helper returns its Error and the
+  // body passes it on. kBusy when a transaction is open already.
+  template <class F>
+  auto transact(std::string_view what, F&& body);
+  // Runs a read (or a statement outside any transaction) with the same
+  // translation of SQLiteCpp exceptions.
+  template <class F>
+  std::invoke_result_t<F&> guarded(std::string_view what, F&& body);
+
+  // The steps transact and StoreTransaction are made of. beginTxn fails with
+  // kBusy when a transaction is open already.
   Status beginTxn();
   Result<CommitResult> commitTxn();  // rolls back on failure
   void rollbackTxn();
@@ -76,9 +93,76 @@ struct TaskStore::Impl {
   std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
 };
 
+// Rolls the open transaction back when it leaves scope uncommitted.
+class TxnScope {
+ public:
+  explicit TxnScope(TaskStore::Impl& impl) : impl_(&impl) {}
+  TxnScope(TxnScope&& other) noexcept : impl_(std::exchange(other.impl_, nullptr)) {}
+  TxnScope& operator=(TxnScope&& other) noexcept {
+    if (this != &other) {
+      release();
+      impl_ = std::exchange(other.impl_, nullptr);
+    }
+    return *this;
+  }
+  TxnScope(const TxnScope&) = delete;
+  TxnScope& operator=(const TxnScope&) = delete;
+  ~TxnScope() { release(); }
+
+  bool open() const { return impl_ != nullptr; }
+  // Ends the scope's part: commitTxn rolls back itself on failure.
+  Result<CommitResult> commit() { return std::exchange(impl_, nullptr)->commitTxn(); }
+  // Nothing of the transaction is stored, though the body has a value to
+  // return (a no-op acknowledgement, a wave rejected halfway).
+  void rollBack() { release(); }
+
+ private:
+  void release() {
+    if (impl_) std::exchange(impl_, nullptr)->rollbackTxn();
+  }
+  TaskStore::Impl* impl_;
+};
+
+namespace detail {
+template <class F>
+auto callBody(F& body, TxnScope& scope) {
+  if constexpr (std::is_invocable_v<F&, TxnScope&>) {
+    return body(scope);
+  } else {
+    return body();
+  }
+}
+}  // namespace detail
+
+// The body may take the TxnScope, to roll back with a value.
+template <class F>
+auto TaskStore::Impl::transact(std::string_view what, F&& body) {
+  using R = decltype(detail::callBody(body, std::declval<TxnScope&>()));
+  if (auto began = beginTxn(); !began) return R(std::unexpected(began.error()));
+  TxnScope scope(*this);
+  try {
+    R result = detail::callBody(body, scope);
+    if (!result || !scope.open()) return result;
+    if (auto committed = scope.commit(); !committed) return R(std::unexpected(committed.error()));
+    return result;
+  } catch (const SQLite::Exception& e) {
+    return R(std::unexpected(fromException(e, what)));  // before the scope rolls back
+  }
+}
+
+template <class F>
+std::invoke_result_t<F&> TaskStore::Impl::guarded(std::string_view what, F&& body) {
+  try {
+    return body();
+  } catch (const SQLite::Exception& e) {
+    return std::unexpected(fromException(e, what));
+  }
+}
+
 struct StoreTransaction::State {
-  TaskStore::Impl* impl = nullptr;
-  bool finished = false;
+  explicit State(TaskStore::Impl& d) : impl(&d), scope(d) {}
+  TaskStore::Impl* impl;
+  TxnScope scope;  // open until committed or destroyed
 };
 
 // Resets a cached statement when leaving scope, so no read stays open.

@@ -7,12 +7,12 @@
 namespace floorlink::agent {
 
 // ---------------------------------------------------------------------------
-// TaskStore::Impl: transactions, events and task changes
+// TaskStore::Impl: transactions and task changes (events: outbox.cpp)
 
 const char* const kTaskColumns =
     "id, task_id, wave_id, revision, kind, order_id, station, claimed_by, state, priority, "
     "sequence, bin, sku, qty, qty_done, operator, reason, spec_json, created_ms, started_ms, "
-    "updated_ms";
+    "updated_ms, door";
 
 Task readTask(SQLite::Statement& s) {
   Task t;
@@ -37,6 +37,7 @@ Task readTask(SQLite::Statement& s) {
   t.createdMs = s.getColumn(18).getInt64();
   t.startedMs = s.getColumn(19).getInt64();
   t.updatedMs = s.getColumn(20).getInt64();
+  t.door = s.getColumn(21).getString();
   return t;
 }
 
@@ -80,10 +81,12 @@ Status TaskStore::Impl::beginTxn() {
     return fail(ErrorCode::kBusy,
                 "a store transaction is already open: commit or destroy it before starting another");
   }
-  try {
-    db->exec("BEGIN IMMEDIATE");
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "starting a transaction"));
+  if (auto began = guarded("starting a transaction", [&]() -> Status {
+        db->exec("BEGIN IMMEDIATE");
+        return ok();
+      });
+      !began) {
+    return began;
   }
   txnOpen = true;
   txnLastSeq = -1;
@@ -110,24 +113,20 @@ void TaskStore::Impl::rollbackTxn() {
 
 Result<CommitResult> TaskStore::Impl::commitTxn() {
   if (!txnOpen) return fail(ErrorCode::kInternal, "commit without an open transaction");
-  CommitResult result;
-  try {
+  auto committed = guarded("committing", [&]() -> Result<CommitResult> {
     if (txnFirstSeq != 0) {
       setMetaValue("last_seq", txnLastSeq);
       // C-E6: the file knows a seq before the database may use it.
-      if (auto reserved = reserveSeq(txnLastSeq); !reserved) {
-        rollbackTxn();
-        return std::unexpected(reserved.error());
-      }
+      if (auto reserved = reserveSeq(txnLastSeq); !reserved) return std::unexpected(reserved.error());
     }
     db->exec("COMMIT");
-    result.firstSeq = txnFirstSeq;
-    result.lastSeq = txnFirstSeq != 0 ? txnLastSeq : 0;
-  } catch (const SQLite::Exception& e) {
-    Error error = fromException(e, "committing");
+    return CommitResult{txnFirstSeq, txnFirstSeq != 0 ? txnLastSeq : 0};
+  });
+  if (!committed) {
     rollbackTxn();
-    return std::unexpected(error);
+    return committed;
   }
+  CommitResult result = *committed;
   txnOpen = false;
   std::vector<TaskChange> changes = std::move(txnChanges);
   txnChanges.clear();
@@ -162,31 +161,9 @@ void TaskStore::Impl::setMetaValue(const char* key, int64_t value) {
   s.exec();
 }
 
-Result<int64_t> TaskStore::Impl::appendEventInTxn(const sync::EventDraft& draft) {
-  if (!txnOpen) return fail(ErrorCode::kInternal, "appendEvent outside a transaction");
-  try {
-    if (txnLastSeq < 0) txnLastSeq = metaValue("last_seq");
-    int64_t seq = txnLastSeq + 1;
-    sync::EventDraft stamped = draft;
-    if (stamped.occurredAt == 0) stamped.occurredAt = clock.nowMs();
-    std::string payload = sync::encodeEvent(options.site, options.agentId, seq, stamped);
-    SQLite::Statement& s =
-        cached("INSERT INTO events (seq, type, payload, created_ms) VALUES (?, ?, ?, ?)");
-    s.bind(1, static_cast<int64_t>(seq));
-    s.bind(2, stamped.type);
-    s.bind(3, payload);
-    s.bind(4, static_cast<int64_t>(clock.nowMs()));
-    s.exec();
-    txnLastSeq = seq;
-    if (txnFirstSeq == 0) txnFirstSeq = seq;
-    return seq;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "storing a " + draft.type + " event"));
-  }
-}
 
 Result<std::optional<Task>> TaskStore::Impl::findTaskInTxn(std::string_view taskId) {
-  try {
+  return guarded("reading task " + std::string(taskId), [&]() -> Result<std::optional<Task>> {
     static const std::string sql =
         std::string("SELECT ") + kTaskColumns + " FROM live_tasks WHERE task_id = ?";
     SQLite::Statement& s = cached(sql.c_str());
@@ -194,9 +171,7 @@ Result<std::optional<Task>> TaskStore::Impl::findTaskInTxn(std::string_view task
     s.bind(1, std::string(taskId));
     if (!s.executeStep()) return std::optional<Task>{};
     return std::optional<Task>{readTask(s)};
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "reading task " + std::string(taskId)));
-  }
+  });
 }
 
 Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskState to,
@@ -232,7 +207,7 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
   if (!update.reason.empty()) task.reason = update.reason;
   if (to == TaskState::kActive && task.startedMs == 0) task.startedMs = now;
   task.updatedMs = now;
-  try {
+  auto updated = guarded("updating task " + task.taskId, [&]() -> Status {
     SQLite::Statement& s = cached(
         // The wave's generation too: a row a revision kept (an older
         // generation, live because it had started) stays live when it goes
@@ -249,9 +224,9 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
     s.bind(7, static_cast<int64_t>(now));
     s.bind(8, static_cast<int64_t>(task.arrival));
     s.exec();
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(fromException(e, "updating task " + task.taskId));
-  }
+    return ok();
+  });
+  if (!updated) return std::unexpected(updated.error());
   if (from != to) {
     txnChanges.push_back(TaskChange{task.taskId, task.waveId,
                                     task.claimedBy.empty() ? task.station : task.claimedBy, from,
@@ -265,20 +240,12 @@ Result<Task> TaskStore::Impl::setTaskStateInTxn(std::string_view taskId, TaskSta
 
 StoreTransaction::StoreTransaction(std::unique_ptr<State> state) : state_(std::move(state)) {}
 StoreTransaction::StoreTransaction(StoreTransaction&& other) noexcept = default;
-StoreTransaction& StoreTransaction::operator=(StoreTransaction&& other) noexcept {
-  if (this != &other) {
-    if (state_ && !state_->finished) state_->impl->rollbackTxn();
-    state_ = std::move(other.state_);
-  }
-  return *this;
-}
-StoreTransaction::~StoreTransaction() {
-  if (state_ && !state_->finished) state_->impl->rollbackTxn();
-}
+StoreTransaction& StoreTransaction::operator=(StoreTransaction&& other) noexcept = default;
+StoreTransaction::~StoreTransaction() = default;  // the scope rolls back what was not committed
 
 namespace {
 Status usable(const std::unique_ptr<StoreTransaction::State>& state) {
-  if (!state || state->finished) {
+  if (!state || !state->scope.open()) {
     return fail(ErrorCode::kInvalidArgument, "the transaction is already committed or rolled back");
   }
   return ok();
@@ -304,7 +271,7 @@ Result<Task> StoreTransaction::setTaskState(std::string_view taskId, TaskState t
 Status StoreTransaction::savePosition(const StationPosition& position) {
   if (auto u = usable(state_); !u) return u;
   TaskStore::Impl& d = *state_->impl;
-  try {
+  return d.guarded("recording the position of station " + position.station, [&]() -> Status {
     SQLite::Statement& s = d.cached(
         "INSERT INTO station_positions (station, task_id, step, data_json, updated_ms) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (station) DO UPDATE SET task_id = excluded.task_id, step = excluded.step, "
@@ -316,9 +283,7 @@ Status StoreTransaction::savePosition(const StationPosition& position) {
     s.bind(5, static_cast<int64_t>(d.clock.nowMs()));
     s.exec();
     return ok();
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "recording the position of station " + position.station));
-  }
+  });
 }
 
 Result<int64_t> StoreTransaction::appendEvent(const sync::EventDraft& draft) {
@@ -328,8 +293,7 @@ Result<int64_t> StoreTransaction::appendEvent(const sync::EventDraft& draft) {
 
 Result<CommitResult> StoreTransaction::commit() {
   if (auto u = usable(state_); !u) return std::unexpected(u.error());
-  state_->finished = true;
-  return state_->impl->commitTxn();
+  return state_->scope.commit();
 }
 
 }  // namespace floorlink::agent

@@ -36,7 +36,8 @@ struct Task {
   int64_t priority = 0;   // wave priority; higher first
   std::optional<int64_t> sequence;  // pick walk order
   // Frequently shown fields (the full spec is in specJson).
-  std::string bin, sku;
+  std::string bin, sku;  // pick: the bin to pick from
+  std::string door;      // ship: the dock door
   int64_t qty = 0;
   int64_t qtyDone = 0;
   std::string operatorId;

@@ -26,26 +26,11 @@ struct Answer {
   Json errors = Json::array();
   std::optional<std::vector<std::string>> kept;
   std::string waveId, taskId;
+  // The wave turned out invalid halfway through storing it: its transaction
+  // is rolled back whole and the rejection recorded in a new one (cheaper
+  // than a savepoint around every wave).
+  bool rolledBack = false;
 };
-
-// Thrown inside the store's own code paths to leave a transaction with an
-// error value; never escapes this file.
-struct Failure {
-  Error error;
-};
-
-// Thrown when a wave turns out invalid halfway through storing it: the
-// transaction is rolled back whole and the rejection recorded in a new one
-// (cheaper than a savepoint around every wave).
-struct WaveRejected {
-  Answer answer;
-};
-
-template <class T>
-T unwrap(Result<T> result) {
-  if (!result) throw Failure{result.error()};
-  return std::move(*result);
-}
 
 constexpr const char* kDatabaseFile = "floorlink.db";
 
@@ -83,7 +68,7 @@ std::optional<Answer> lookupAnswer(TaskStore::Impl& d, const std::string& cmdId)
 
 // Appends cmd.result and, unless it is a repeat of a stored answer under the
 // same cmd_id, stores the answer under cmdId.
-int64_t recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_view type,
+Result<int64_t> recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_view type,
                      const Answer& answer, bool duplicate, bool storeRow) {
   Json data;
   data["cmd_id"] = cmdId;
@@ -96,7 +81,8 @@ int64_t recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_v
   draft.waveId = answer.waveId;
   draft.taskId = answer.taskId;
   draft.dataJson = data.dump();
-  int64_t seq = unwrap(d.appendEventInTxn(draft));
+  auto seq = d.appendEventInTxn(draft);
+  if (!seq) return seq;
   if (storeRow) {
     SQLite::Statement& s = d.cached(
         "INSERT INTO commands (cmd_id, type, status, errors_json, kept_json, wave_id, task_id, "
@@ -112,21 +98,30 @@ int64_t recordAnswer(TaskStore::Impl& d, const std::string& cmdId, std::string_v
     }
     s.bind(6, answer.waveId);
     s.bind(7, answer.taskId);
-    s.bind(8, static_cast<int64_t>(seq));
+    s.bind(8, static_cast<int64_t>(*seq));
     s.bind(9, static_cast<int64_t>(d.clock.nowMs()));
     s.exec();
   }
   return seq;
 }
 
+// recordAnswer, as the command's outcome.
+Result<sync::CommandOutcome> answerCommand(TaskStore::Impl& d, const std::string& cmdId, std::string_view type,
+                                           const Answer& answer, bool duplicate, bool storeRow) {
+  auto seq = recordAnswer(d, cmdId, type, answer, duplicate, storeRow);
+  if (!seq) return std::unexpected(seq.error());
+  return sync::CommandOutcome{.status = answer.status, .duplicate = duplicate, .resultSeq = *seq};
+}
+
 constexpr const char* kInsertTask =
     "INSERT INTO tasks (task_id, wave_id, revision, kind, order_id, station, state, priority, "
-    "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking, gen) "
-    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "sequence, seq_key, bin, sku, qty, spec_json, created_ms, updated_ms, sscc, tracking, gen, door) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // The columns of a task row derived from its spec (pointers into the spec).
 struct TaskRow {
   const std::string* bin;
+  const std::string* door;
   const std::string* sku;
   const std::string* sscc;
   const std::string* tracking;
@@ -136,7 +131,7 @@ struct TaskRow {
 
 TaskRow taskRow(const sync::TaskSpec& t) {
   static const std::string kEmpty;
-  TaskRow r{&kEmpty, &kEmpty, &kEmpty, &kEmpty, 0, std::nullopt};
+  TaskRow r{&kEmpty, &kEmpty, &kEmpty, &kEmpty, &kEmpty, 0, std::nullopt};
   switch (t.kind) {
     case sync::TaskKind::kPick:
       r.bin = &t.pick.bin;
@@ -149,7 +144,7 @@ TaskRow taskRow(const sync::TaskSpec& t) {
       if (t.pack.lines.size() == 1) r.sku = &t.pack.lines.front().sku;
       break;
     case sync::TaskKind::kShip:
-      r.bin = &t.ship.door;
+      r.door = &t.ship.door;
       r.sscc = &t.ship.sscc;
       r.tracking = &t.ship.tracking;
       break;
@@ -191,6 +186,7 @@ void insertTask(SQLite::Statement& s, const sync::TaskSpec& t, const std::string
   s.bindNoCopy(16, *sscc);
   s.bindNoCopy(17, *tracking);
   s.bind(18, static_cast<int64_t>(gen));
+  s.bindNoCopy(19, *row.door);
   s.exec();
 }
 
@@ -215,6 +211,7 @@ Answer duplicateTaskAnswer(const std::string& waveId, size_t index, const std::s
   Answer answer;
   answer.waveId = waveId;
   answer.status = "rejected";
+  answer.rolledBack = true;
   answer.errors = oneError("tasks[" + std::to_string(index) + "].task_id", "duplicate_task_id",
                            owner.empty() ? "task_id " + taskId + " appears more than once in this wave"
                                          : "task_id " + taskId + " already belongs to wave " + owner);
@@ -364,10 +361,10 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
     std::unordered_set<std::string_view> seen;
     for (size_t i = 0; i < wave.tasks.size(); ++i) {
       const sync::TaskSpec& t = wave.tasks[i];
-      if (!seen.insert(t.taskId).second) throw WaveRejected{duplicateTaskAnswer(wave.waveId, i, t.taskId, "")};
+      if (!seen.insert(t.taskId).second) return duplicateTaskAnswer(wave.waveId, i, t.taskId, "");
       if (!keptSet.empty() && keptSet.contains(t.taskId)) continue;
       if (auto owner = ownerElsewhere(d, t.taskId, wave.waveId)) {
-        throw WaveRejected{duplicateTaskAnswer(wave.waveId, i, t.taskId, *owner)};
+        return duplicateTaskAnswer(wave.waveId, i, t.taskId, *owner);
       }
       insertTask(insert, t, wave.waveId, wave.revision, priority, now, gen);
     }
@@ -377,7 +374,7 @@ Answer applyWaveAssign(TaskStore::Impl& d, const sync::Command& command,
   return answer;
 }
 
-void appendCancelled(TaskStore::Impl& d, const std::string& taskId, const std::string& waveId,
+Result<int64_t> appendCancelled(TaskStore::Impl& d, const std::string& taskId, const std::string& waveId,
                      const std::string& station, const std::string& reason,
                      const std::string& cmdId) {
   Json data;
@@ -389,10 +386,10 @@ void appendCancelled(TaskStore::Impl& d, const std::string& taskId, const std::s
   draft.taskId = taskId;
   draft.waveId = waveId;
   draft.dataJson = data.dump();
-  unwrap(d.appendEventInTxn(draft));
+  return d.appendEventInTxn(draft);
 }
 
-Answer applyWaveCancel(TaskStore::Impl& d, const sync::Command& command,
+Result<Answer> applyWaveCancel(TaskStore::Impl& d, const sync::Command& command,
                        const sync::WaveCancel& cancel) {
   Answer answer;
   answer.waveId = cancel.waveId;
@@ -440,18 +437,22 @@ Answer applyWaveCancel(TaskStore::Impl& d, const sync::Command& command,
   w.bind(2, cancel.waveId);
   w.exec();
   for (const Open& o : open) {
-    appendCancelled(d, o.taskId, cancel.waveId, o.station, cancel.reason, command.cmdId);
+    if (auto seq = appendCancelled(d, o.taskId, cancel.waveId, o.station, cancel.reason, command.cmdId); !seq) {
+      return std::unexpected(seq.error());
+    }
     d.txnChanges.push_back(TaskChange{o.taskId, cancel.waveId, o.station, o.state, TaskState::kCancelled});
   }
   answer.status = "accepted";
   return answer;
 }
 
-Answer applyTaskCancel(TaskStore::Impl& d, const sync::Command& command,
+Result<Answer> applyTaskCancel(TaskStore::Impl& d, const sync::Command& command,
                        const sync::TaskCancel& cancel) {
   Answer answer;
   answer.taskId = cancel.taskId;
-  auto found = unwrap(d.findTaskInTxn(cancel.taskId));
+  auto lookedUp = d.findTaskInTxn(cancel.taskId);
+  if (!lookedUp) return std::unexpected(lookedUp.error());
+  const std::optional<Task>& found = *lookedUp;
   if (!found) {
     answer.status = "rejected";
     answer.errors = oneError("task_id", "unknown_task", "no task " + cancel.taskId + " on this agent");
@@ -471,59 +472,25 @@ Answer applyTaskCancel(TaskStore::Impl& d, const sync::Command& command,
   }
   TaskUpdate update;
   update.reason = cancel.reason;
-  Task task = unwrap(d.setTaskStateInTxn(cancel.taskId, TaskState::kCancelled, update));
-  appendCancelled(d, task.taskId, task.waveId, task.claimedBy.empty() ? task.station : task.claimedBy,
-                  cancel.reason, command.cmdId);
+  auto task = d.setTaskStateInTxn(cancel.taskId, TaskState::kCancelled, update);
+  if (!task) return std::unexpected(task.error());
+  if (auto seq = appendCancelled(d, task->taskId, task->waveId, task->claimedBy.empty() ? task->station : task->claimedBy,
+                                 cancel.reason, command.cmdId);
+      !seq) {
+    return std::unexpected(seq.error());
+  }
   answer.status = "accepted";
   return answer;
 }
 
 Result<sync::CommandOutcome> recordRejectedWave(TaskStore::Impl& d, const sync::Command& command,
                                                const Answer& answer) {
-  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
-  try {
-    sync::CommandOutcome outcome;
-    outcome.status = answer.status;
-    outcome.resultSeq = recordAnswer(d, command.cmdId, command.type, answer, false, true);
-    unwrap(d.commitTxn());
-    d.log.info("command {} ({}) rejected: {}", command.cmdId, command.type, answer.errors.dump());
-    return outcome;
-  } catch (const SQLite::Exception& e) {
-    Error error = d.fromException(e, "recording the rejection of command " + command.cmdId);
-    d.rollbackTxn();
-    return std::unexpected(error);
-  } catch (const Failure& f) {
-    d.rollbackTxn();
-    return std::unexpected(f.error);
-  }
+  auto outcome = d.transact("recording the rejection of command " + command.cmdId, [&]() {
+    return answerCommand(d, command.cmdId, command.type, answer, false, true);
+  });
+  if (outcome) d.log.info("command {} ({}) rejected: {}", command.cmdId, command.type, answer.errors.dump());
+  return outcome;
 }
-
-}  // namespace
-
-// ---------------------------------------------------------------------------
-// High-water marks (C-E6)
-
-Status TaskStore::Impl::reserveSeq(int64_t lastSeq) {
-  if (lastSeq <= hw.seqCeiling) return ok();
-  HighWaterMarks next = hw;
-  next.seqCeiling = lastSeq + kSeqBlock;
-  next.ackedThrough = std::max(next.ackedThrough, metaValue("acked_through"));
-  if (auto written = writeHighWater(hwPath, next); !written) {
-    Error error = written.error();
-    error.message += "; the transaction was not stored (a seq must be known outside the database before it is used)";
-    if (error.code == ErrorCode::kDiskFull && !diskFull) {
-      diskFull = true;
-      diskFullDetail = "disk full: " + hwPath.string() + " cannot be written; free disk space (new work is refused meanwhile)";
-      log.error("{}", error.message);
-      if (healthListener) healthListener();
-    }
-    return std::unexpected(error);
-  }
-  hw = next;
-  return ok();
-}
-
-namespace {
 
 // At open: compares the database with the high-water file. The database is
 // the continuation of the marks when it carries their epoch and intact
@@ -601,8 +568,7 @@ Status reconcileHighWater(TaskStore::Impl& d) {
   const bool adjust = base != lastSeq || value("session") < marks.session || value("epoch") != epoch ||
                       !meta.contains("acked_through") || meta.contains("pending_gap_from") || announce;
   if (adjust) {
-    if (auto began = d.beginTxn(); !began) return began;
-    try {
+    auto adjusted = d.transact("continuing above the high-water marks", [&]() -> Status {
       d.setMetaValue("last_seq", base);
       d.setMetaValue("session", marks.session);
       d.setMetaValue("epoch", epoch);
@@ -616,25 +582,20 @@ Status reconcileHighWater(TaskStore::Impl& d) {
         sync::EventDraft draft;
         draft.type = "store.salvaged";
         draft.dataJson = data.dump();
-        int64_t seq = unwrap(d.appendEventInTxn(draft));
+        auto seq = d.appendEventInTxn(draft);
+        if (!seq) return std::unexpected(seq.error());
         d.setMetaValue("gap_from", gapFrom);
         d.setMetaValue("gap_to", gapTo);
-        d.setMetaValue("gap_event", seq);
+        d.setMetaValue("gap_event", *seq);
         d.gapFrom = gapFrom;
         d.gapTo = gapTo;
-        d.gapEventSeq = seq;
+        d.gapEventSeq = *seq;
         d.log.warn("seq {}-{} cannot be sent again ({}): announced with store.salvaged (seq {})", gapFrom, gapTo,
-                   reason, seq);
+                   reason, *seq);
       }
-      unwrap(d.commitTxn());
-    } catch (const SQLite::Exception& e) {
-      Error error = d.fromException(e, "continuing above the high-water marks");
-      d.rollbackTxn();
-      return std::unexpected(error);
-    } catch (const Failure& f) {
-      d.rollbackTxn();
-      return std::unexpected(f.error);
-    }
+      return ok();
+    });
+    if (!adjusted) return adjusted;
   }
   if (!file || file->epoch != d.hw.epoch || file->seqCeiling != d.hw.seqCeiling ||
       file->session != d.hw.session) {
@@ -785,11 +746,10 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, 
     // Leftovers of wave ingests that never finished: staged rows of a
     // command without cmd.result (the OMS sends it again, C-C1, C-C4), or
     // rows a revision replaced that were not deleted yet.
-    d.exec("BEGIN IMMEDIATE");
-    if (int64_t swept = detail::sweepAllIngests(d); swept > 0) {
-      logger.info("swept the rows of {} unfinished wave ingest(s)", swept);
-    }
-    d.exec("COMMIT");
+    auto swept = impl->transact("sweeping unfinished wave ingests",
+                                [&]() -> Result<int64_t> { return detail::sweepAllIngests(d); });
+    if (!swept) return std::unexpected(swept.error());
+    if (*swept > 0) logger.info("swept the rows of {} unfinished wave ingest(s)", *swept);
     if (auto s = reconcileHighWater(*impl); !s) return std::unexpected(s.error());
     if (options.maxSizeBytes > 0) {
       int64_t pageSize = d.execAndGet("PRAGMA page_size").getInt64();
@@ -815,7 +775,7 @@ Result<std::unique_ptr<TaskStore>> TaskStore::open(const StoreOptions& options, 
 
 Result<StoreInfo> TaskStore::info() {
   Impl& d = *impl_;
-  try {
+  return d.guarded("reading database information", [&]() -> Result<StoreInfo> {
     StoreInfo info;
     info.path = d.options.path;
     info.schemaVersion = d.schemaVersion;
@@ -830,9 +790,7 @@ Result<StoreInfo> TaskStore::info() {
       info.maxSizeBytes = d.db->execAndGet("PRAGMA max_page_count").getInt64() * pageSize;
     }
     return info;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "reading database information"));
-  }
+  });
 }
 
 const std::filesystem::path& TaskStore::path() const { return impl_->options.path; }
@@ -915,12 +873,13 @@ class WaveIngest final : public sync::CommandApplication {
   // A repeat or a stale revision inserts nothing: answered in one step.
   // Otherwise the ingest gets its generation, committed before any row.
   Result<std::optional<sync::CommandOutcome>> check() {
-    try {
-      if (lookupAnswer(d_, command_.cmdId)) return applyWhole();
+    enum class Next { kWhole, kSwept, kStart };
+    auto next = d_.guarded("checking command " + command_.cmdId, [&]() -> Result<Next> {
+      if (lookupAnswer(d_, command_.cmdId)) return Next::kWhole;
       SQLite::Statement& s = d_.cached("SELECT revision FROM waves WHERE wave_id = ?");
       ResetOnExit reset{s};
       s.bind(1, wave_.waveId);
-      if (s.executeStep() && s.getColumn(0).getInt64() >= wave_.revision) return applyWhole();
+      if (s.executeStep() && s.getColumn(0).getInt64() >= wave_.revision) return Next::kWhole;
       // What an earlier ingest left (abandoned, or its sweep unfinished)
       // goes first, a slice per step.
       SQLite::Statement& left = d_.cached("SELECT gen FROM ingests ORDER BY gen LIMIT 1");
@@ -929,24 +888,18 @@ class WaveIngest final : public sync::CommandApplication {
         ResetOnExit resetLeft{left};
         if (left.executeStep()) leftGen = left.getColumn(0).getInt64();
       }
-      if (leftGen) {
-        if (auto began = d_.beginTxn(); !began) return std::unexpected(began.error());
-        try {
-          detail::sweepIngestSlice(*d_.db, *leftGen, kSweepSliceRows, &d_.txnChanges);
-          unwrap(d_.commitTxn());
-        } catch (...) {
-          d_.rollbackTxn();
-          throw;
-        }
-        return std::optional<sync::CommandOutcome>{};
-      }
-    } catch (const SQLite::Exception& e) {
-      return std::unexpected(d_.fromException(e, "checking command " + command_.cmdId));
-    } catch (const Failure& f) {
-      return std::unexpected(f.error);
-    }
-    if (auto began = d_.beginTxn(); !began) return std::unexpected(began.error());
-    try {
+      if (!leftGen) return Next::kStart;
+      auto swept = d_.transact("checking command " + command_.cmdId, [&]() -> Status {
+        detail::sweepIngestSlice(*d_.db, *leftGen, kSweepSliceRows, &d_.txnChanges);
+        return ok();
+      });
+      if (!swept) return std::unexpected(swept.error());
+      return Next::kSwept;
+    });
+    if (!next) return std::unexpected(next.error());
+    if (*next == Next::kWhole) return applyWhole();
+    if (*next == Next::kSwept) return std::optional<sync::CommandOutcome>{};
+    auto started = d_.transact("starting the ingest of wave " + wave_.waveId, [&]() -> Status {
       // Above every generation in use even if the counter was damaged.
       // (and recreated if its row was lost).
       d_.cached("INSERT INTO meta (key, value) VALUES ('gen', max((SELECT coalesce(max(gen), 0) FROM waves), "
@@ -956,7 +909,10 @@ class WaveIngest final : public sync::CommandApplication {
       {
         SQLite::Statement& g = d_.cached("SELECT value FROM meta WHERE key = 'gen'");
         ResetOnExit reset{g};
-        if (!g.executeStep()) throw Failure{fail(ErrorCode::kCorrupt, "the generation counter of " + d_.options.path.string() + " is missing; run floorlinkctl db salvage").error()};
+        if (!g.executeStep()) {
+          return fail(ErrorCode::kCorrupt, "the generation counter of " + d_.options.path.string() +
+                                               " is missing; run floorlinkctl db salvage");
+        }
         gen_ = g.getColumn(0).getInt64();
       }
       SQLite::Statement& ins = d_.cached("INSERT INTO ingests (gen, wave_id, cmd_id) VALUES (?, ?, ?)");
@@ -964,15 +920,9 @@ class WaveIngest final : public sync::CommandApplication {
       ins.bind(2, wave_.waveId);
       ins.bind(3, command_.cmdId);
       ins.exec();
-      unwrap(d_.commitTxn());
-    } catch (const SQLite::Exception& e) {
-      Error error = d_.fromException(e, "starting the ingest of wave " + wave_.waveId);
-      d_.rollbackTxn();
-      return std::unexpected(error);
-    } catch (const Failure& f) {
-      d_.rollbackTxn();
-      return std::unexpected(f.error);
-    }
+      return ok();
+    });
+    if (!started) return std::unexpected(started.error());
     phase_ = Phase::kStage;
     return std::optional<sync::CommandOutcome>{};
   }
@@ -983,19 +933,12 @@ class WaveIngest final : public sync::CommandApplication {
     // (The level can only change outside a transaction.)
     const bool relax = d_.options.synchronous == config::SyncMode::kFull && !d_.txnOpen;
     if (relax) {
-      try {
-        d_.db->exec("PRAGMA synchronous = NORMAL");
-      } catch (const SQLite::Exception& e) {
-        return std::unexpected(d_.fromException(e, "staging wave " + wave_.waveId));
-      }
-    }
-    if (auto began = d_.beginTxn(); !began) {
-      restore(relax);
-      return std::unexpected(began.error());
+      if (auto relaxed = setSynchronous("NORMAL"); !relaxed) return std::unexpected(relaxed.error());
     }
     std::optional<Answer> rejected;
     int64_t sliceRows = 0;
-    try {
+    auto staged = d_.transact("staging wave " + wave_.waveId + " of command " + command_.cmdId,
+                              [&](TxnScope& scope) -> Status {
       SQLite::Statement& insert = d_.cached(kInsertTask);
       const int64_t priority = wave_.priority.value_or(0);
       const int64_t now = d_.clock.nowMs();
@@ -1022,31 +965,20 @@ class WaveIngest final : public sync::CommandApplication {
       }
       insert.reset();
       insert.clearBindings();
-      if (rejected) {
-        d_.rollbackTxn();
-      } else {
-        unwrap(d_.commitTxn());
-        stagedRows_ += sliceRows;
-      }
-      restore(relax);
-    } catch (const SQLite::Exception& e) {
-      Error error = d_.fromException(e, "staging wave " + wave_.waveId + " of command " + command_.cmdId);
-      d_.rollbackTxn();
-      restore(relax);
-      return std::unexpected(error);
-    } catch (const Failure& f) {
-      d_.rollbackTxn();
-      restore(relax);
-      return std::unexpected(f.error);
-    }
+      if (rejected) scope.rollBack();
+      return ok();
+    });
+    if (relax) (void)setSynchronous("FULL");
+    if (!staged) return std::unexpected(staged.error());
     if (rejected) {
       // C-C2: none of it; the staged slices go with the sweep.
       auto outcome = recordRejectedWave(d_, command_, *rejected);
       if (!outcome) return std::unexpected(outcome.error());
       outcome_ = *outcome;
       phase_ = Phase::kSweep;
-    } else if (next_ == wave_.tasks.size()) {
-      phase_ = Phase::kFinal;
+    } else {
+      stagedRows_ += sliceRows;
+      if (next_ == wave_.tasks.size()) phase_ = Phase::kFinal;
     }
     return std::optional<sync::CommandOutcome>{};
   }
@@ -1058,16 +990,15 @@ class WaveIngest final : public sync::CommandApplication {
       return std::unexpected(outcome.error());
     }
     outcome_ = *outcome;
-    try {
-      SQLite::Statement& left = d_.cached("SELECT 1 FROM ingests WHERE gen = ?");
-      ResetOnExit reset{left};
-      left.bind(1, static_cast<int64_t>(gen_));
-      if (!left.executeStep()) {
-        phase_ = Phase::kDone;
-        return std::optional<sync::CommandOutcome>{outcome_};
-      }
-    } catch (const SQLite::Exception&) {
-      // The sweep finds out.
+    auto left = d_.guarded("reading the ingest of wave " + wave_.waveId, [&]() -> Result<bool> {
+      SQLite::Statement& s = d_.cached("SELECT 1 FROM ingests WHERE gen = ?");
+      ResetOnExit reset{s};
+      s.bind(1, static_cast<int64_t>(gen_));
+      return s.executeStep();
+    });
+    if (left && !*left) {  // (on an error, the sweep finds out)
+      phase_ = Phase::kDone;
+      return std::optional<sync::CommandOutcome>{outcome_};
     }
     phase_ = Phase::kSweep;
     return std::optional<sync::CommandOutcome>{};
@@ -1076,18 +1007,11 @@ class WaveIngest final : public sync::CommandApplication {
   // The command is answered; what is left is deleting hidden rows, a slice
   // per step. A failure here loses nothing: the next open sweeps again.
   Result<std::optional<sync::CommandOutcome>> sweep() {
-    if (auto began = d_.beginTxn(); !began) return finishSweep(began.error().describe());
-    try {
-      bool done = detail::sweepIngestSlice(*d_.db, gen_, kSweepSliceRows, &d_.txnChanges);
-      unwrap(d_.commitTxn());
-      if (!done) return std::optional<sync::CommandOutcome>{};
-    } catch (const SQLite::Exception& e) {
-      d_.rollbackTxn();
-      return finishSweep(e.what());
-    } catch (const Failure& f) {
-      d_.rollbackTxn();
-      return finishSweep(f.error.describe());
-    }
+    auto done = d_.transact("sweeping the ingest of wave " + wave_.waveId, [&]() -> Result<bool> {
+      return detail::sweepIngestSlice(*d_.db, gen_, kSweepSliceRows, &d_.txnChanges);
+    });
+    if (!done) return finishSweep(done.error().describe());
+    if (!*done) return std::optional<sync::CommandOutcome>{};
     phase_ = Phase::kDone;
     return std::optional<sync::CommandOutcome>{outcome_};
   }
@@ -1098,13 +1022,14 @@ class WaveIngest final : public sync::CommandApplication {
     return std::optional<sync::CommandOutcome>{outcome_};
   }
 
-  void restore(bool relax) {
-    if (!relax) return;
-    try {
-      d_.db->exec("PRAGMA synchronous = FULL");
-    } catch (const SQLite::Exception& e) {
-      d_.log.error("cannot restore synchronous=FULL on {}: {}", d_.options.path.string(), e.what());
-    }
+  // "NORMAL" for the slices, "FULL" again after them.
+  Status setSynchronous(std::string_view level) {
+    auto set = d_.guarded("setting synchronous=" + std::string(level) + " for wave " + wave_.waveId, [&]() -> Status {
+      d_.db->exec("PRAGMA synchronous = " + std::string(level));
+      return ok();
+    });
+    if (!set) d_.log.error("{}", set.error().message);
+    return set;
   }
 
   TaskStore& store_;
@@ -1200,77 +1125,51 @@ namespace {
 
 Result<sync::CommandOutcome> applyCommandTxn(TaskStore::Impl& d, const sync::Command& command, int64_t stagedGen,
                                              int64_t stagedRows) {
-  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
-  try {
-    sync::CommandOutcome outcome;
+  std::optional<Answer> rejectedWave;
+  auto outcome = d.transact("applying command " + command.cmdId + " (" + command.type + ")",
+                            [&](TxnScope& scope) -> Result<sync::CommandOutcome> {
     if (auto first = lookupAnswer(d, command.cmdId)) {
       // C-C1: changes nothing, answered again with the first answer.
-      outcome.status = first->status;
-      outcome.duplicate = true;
-      outcome.resultSeq = recordAnswer(d, command.cmdId, command.type, *first, true, false);
-    } else {
-      Answer answer;
-      bool duplicate = false;
-      if (auto* assign = std::get_if<sync::WaveAssign>(&command.body)) {
-        answer = applyWaveAssign(d, command, *assign, duplicate, stagedGen, stagedRows);
-      } else if (auto* waveCancel = std::get_if<sync::WaveCancel>(&command.body)) {
-        answer = applyWaveCancel(d, command, *waveCancel);
-      } else if (auto* taskCancel = std::get_if<sync::TaskCancel>(&command.body)) {
-        answer = applyTaskCancel(d, command, *taskCancel);
-      } else {
-        answer.status = "accepted";  // resync: sync republishes; we only answer
-      }
-      outcome.status = answer.status;
-      outcome.duplicate = duplicate;
-      outcome.resultSeq = recordAnswer(d, command.cmdId, command.type, answer, duplicate, true);
+      return answerCommand(d, command.cmdId, command.type, *first, true, false);
     }
-    unwrap(d.commitTxn());
-    if (outcome.status == "rejected" && !outcome.duplicate) {
-      d.log.info("command {} ({}) rejected", command.cmdId, command.type);
+    Result<Answer> answer = Answer{.status = "accepted"};  // resync: sync republishes; we only answer
+    bool duplicate = false;
+    if (auto* assign = std::get_if<sync::WaveAssign>(&command.body)) {
+      answer = applyWaveAssign(d, command, *assign, duplicate, stagedGen, stagedRows);
+    } else if (auto* waveCancel = std::get_if<sync::WaveCancel>(&command.body)) {
+      answer = applyWaveCancel(d, command, *waveCancel);
+    } else if (auto* taskCancel = std::get_if<sync::TaskCancel>(&command.body)) {
+      answer = applyTaskCancel(d, command, *taskCancel);
     }
-    return outcome;
-  } catch (const WaveRejected& rejected) {
-    d.rollbackTxn();
-    // A staged ingest's rows go with its sweep (WaveIngest, or the next open).
-    return recordRejectedWave(d, command, rejected.answer);
-  } catch (const SQLite::Exception& e) {
-    Error error = d.fromException(e, "applying command " + command.cmdId + " (" + command.type + ")");
-    d.rollbackTxn();
-    return std::unexpected(error);
-  } catch (const Failure& f) {
-    d.rollbackTxn();
-    return std::unexpected(f.error);
+    if (!answer) return std::unexpected(answer.error());
+    if (answer->rolledBack) {
+      rejectedWave = std::move(*answer);
+      scope.rollBack();
+      return sync::CommandOutcome{};
+    }
+    return answerCommand(d, command.cmdId, command.type, *answer, duplicate, true);
+  });
+  // A staged ingest's rows go with its sweep (WaveIngest, or the next open).
+  if (rejectedWave) return recordRejectedWave(d, command, *rejectedWave);
+  if (outcome && outcome->status == "rejected" && !outcome->duplicate) {
+    d.log.info("command {} ({}) rejected", command.cmdId, command.type);
   }
+  return outcome;
 }
 
 }  // namespace
 
 Result<sync::CommandOutcome> TaskStore::rejectCommand(const sync::RejectedCommand& rejected) {
   Impl& d = *impl_;
-  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
-  try {
-    sync::CommandOutcome outcome;
+  return d.transact("recording rejected command " + rejected.cmdId, [&]() {
     if (auto first = lookupAnswer(d, rejected.cmdId)) {
-      outcome.status = first->status;
-      outcome.duplicate = true;
-      outcome.resultSeq = recordAnswer(d, rejected.cmdId, rejected.type, *first, true, false);
-    } else {
-      Answer answer;
-      answer.status = "rejected";
-      answer.errors = fieldErrors(rejected.errors);
-      outcome.status = answer.status;
-      outcome.resultSeq = recordAnswer(d, rejected.cmdId, rejected.type, answer, false, true);
+      return answerCommand(d, rejected.cmdId, rejected.type, *first, true, false);
     }
-    unwrap(d.commitTxn());
-    return outcome;
-  } catch (const SQLite::Exception& e) {
-    Error error = d.fromException(e, "recording rejected command " + rejected.cmdId);
-    d.rollbackTxn();
-    return std::unexpected(error);
-  } catch (const Failure& f) {
-    d.rollbackTxn();
-    return std::unexpected(f.error);
-  }
+    Answer answer;
+    answer.status = "rejected";
+    answer.errors = fieldErrors(rejected.errors);
+    return answerCommand(d, rejected.cmdId, rejected.type, answer, false, true);
+  });
 }
 
 Status TaskStore::recordInvalid(const sync::InvalidMessage& invalid) {
@@ -1290,9 +1189,7 @@ Status TaskStore::recordInvalid(const sync::InvalidMessage& invalid) {
 
 Result<StoreTransaction> TaskStore::begin() {
   if (auto began = impl_->beginTxn(); !began) return std::unexpected(began.error());
-  auto state = std::make_unique<StoreTransaction::State>();
-  state->impl = impl_.get();
-  return StoreTransaction(std::move(state));
+  return StoreTransaction(std::make_unique<StoreTransaction::State>(*impl_));
 }
 
 Result<int64_t> TaskStore::appendEvent(const sync::EventDraft& draft) {
@@ -1311,7 +1208,7 @@ Result<std::optional<Task>> TaskStore::findTask(std::string_view taskId) {
 
 Result<std::optional<Task>> TaskStore::nextTask(std::string_view station, sync::TaskKind kind) {
   Impl& d = *impl_;
-  try {
+  return d.guarded("finding the next task of " + std::string(station), [&]() -> Result<std::optional<Task>> {
     static const std::string activeSql = std::string("SELECT ") + kTaskColumns +
                                          " FROM live_tasks WHERE claimed_by = ? AND state = 'active' "
                                          "ORDER BY id LIMIT 1";
@@ -1342,9 +1239,7 @@ Result<std::optional<Task>> TaskStore::nextTask(std::string_view station, sync::
     consider(station);
     if (!station.empty()) consider("");
     return best;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "finding the next task of " + std::string(station)));
-  }
+  });
 }
 
 namespace {
@@ -1352,7 +1247,7 @@ namespace {
 // The first row of `sql` (kTaskColumns, one bound code) that the station may take.
 Result<std::optional<Task>> firstTaskFor(TaskStore::Impl& d, const std::string& sql, std::string_view station,
                                          std::string_view code, const char* what) {
-  try {
+  return d.guarded(std::string(what) + " " + std::string(code), [&]() -> Result<std::optional<Task>> {
     SQLite::Statement& s = d.cached(sql.c_str());
     ResetOnExit reset{s};
     s.bind(1, std::string(code));
@@ -1361,9 +1256,7 @@ Result<std::optional<Task>> firstTaskFor(TaskStore::Impl& d, const std::string& 
       if (t.station.empty() || t.station == station) return std::optional<Task>{std::move(t)};
     }
     return std::optional<Task>{};
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, std::string(what) + " " + std::string(code)));
-  }
+  });
 }
 
 }  // namespace
@@ -1393,7 +1286,7 @@ Result<std::optional<Task>> TaskStore::findPendingShip(std::string_view station,
 
 Result<std::optional<StationPosition>> TaskStore::position(std::string_view station) {
   Impl& d = *impl_;
-  try {
+  return d.guarded("reading the position of station " + std::string(station), [&]() -> Result<std::optional<StationPosition>> {
     SQLite::Statement& s =
         d.cached("SELECT task_id, step, data_json, updated_ms FROM station_positions WHERE station = ?");
     ResetOnExit reset{s};
@@ -1406,9 +1299,7 @@ Result<std::optional<StationPosition>> TaskStore::position(std::string_view stat
     p.dataJson = s.getColumn(2).getString();
     p.updatedMs = s.getColumn(3).getInt64();
     return std::optional<StationPosition>{std::move(p)};
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "reading the position of station " + std::string(station)));
-  }
+  });
 }
 
 Result<std::vector<Task>> TaskStore::tasks(const TaskFilter& filter) {
@@ -1418,7 +1309,7 @@ Result<std::vector<Task>> TaskStore::tasks(const TaskFilter& filter) {
   if (!filter.station.empty()) sql += " AND (station = ? OR claimed_by = ?)";
   if (filter.state) sql += " AND state = ?";
   sql += " ORDER BY id LIMIT ?";
-  try {
+  return d.guarded("listing tasks", [&]() -> Result<std::vector<Task>> {
     SQLite::Statement s(*d.db, sql);
     int i = 1;
     s.bind(i++, static_cast<int64_t>(filter.afterArrival));
@@ -1432,14 +1323,12 @@ Result<std::vector<Task>> TaskStore::tasks(const TaskFilter& filter) {
     std::vector<Task> out;
     while (s.executeStep()) out.push_back(readTask(s));
     return out;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "listing tasks"));
-  }
+  });
 }
 
 Result<std::vector<WaveSummary>> TaskStore::waves(size_t limit) {
   Impl& d = *impl_;
-  try {
+  return d.guarded("listing waves", [&]() -> Result<std::vector<WaveSummary>> {
     SQLite::Statement s(*d.db,
                         "SELECT w.wave_id, w.revision, w.priority, w.state, w.updated_ms, "
                         "(SELECT count(*) FROM live_tasks t WHERE t.wave_id = w.wave_id AND t.state = 'pending'), "
@@ -1465,14 +1354,12 @@ Result<std::vector<WaveSummary>> TaskStore::waves(size_t limit) {
       out.push_back(std::move(w));
     }
     return out;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "listing waves"));
-  }
+  });
 }
 
 Result<TaskCounts> TaskStore::taskCounts() {
   Impl& d = *impl_;
-  try {
+  return d.guarded("counting tasks", [&]() -> Result<TaskCounts> {
     SQLite::Statement s(*d.db, "SELECT state, count(*) FROM live_tasks GROUP BY state");
     TaskCounts c;
     while (s.executeStep()) {
@@ -1488,115 +1375,7 @@ Result<TaskCounts> TaskStore::taskCounts() {
       }
     }
     return c;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "counting tasks"));
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Outbox
-
-Result<std::vector<sync::OutboxEvent>> TaskStore::eventsAfter(int64_t afterSeq, size_t limit) {
-  Impl& d = *impl_;
-  try {
-    SQLite::Statement& s = d.cached(
-        "SELECT seq, payload, created_ms FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
-    ResetOnExit reset{s};
-    s.bind(1, static_cast<int64_t>(afterSeq));
-    s.bind(2, static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int32_t>::max())));
-    std::vector<sync::OutboxEvent> out;
-    while (s.executeStep()) {
-      out.push_back(sync::OutboxEvent{s.getColumn(0).getInt64(), s.getColumn(1).getString(),
-                                      s.getColumn(2).getInt64()});
-    }
-    return out;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "reading events"));
-  }
-}
-
-Result<bool> TaskStore::acknowledge(int64_t ackedThrough) {
-  Impl& d = *impl_;
-  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
-  try {
-    int64_t current = d.metaValue("acked_through");
-    int64_t last = d.metaValue("last_seq");
-    if (ackedThrough <= current || ackedThrough > last) {
-      // C-A3: lower than the last ack, or a seq never stored (so never sent).
-      d.rollbackTxn();
-      if (ackedThrough > last) {
-        d.log.warn("ignoring acked_through {}: the last event stored is {}", ackedThrough, last);
-      }
-      return false;
-    }
-    d.setMetaValue("acked_through", ackedThrough);
-    // One row per ack, however many events it covers (retention, C-A4).
-    SQLite::Statement& s = d.cached("INSERT INTO ack_marks (through_seq, acked_ms) VALUES (?, ?)");
-    s.bind(1, static_cast<int64_t>(ackedThrough));
-    s.bind(2, static_cast<int64_t>(d.clock.nowMs()));
-    s.exec();
-    unwrap(d.commitTxn());
-    return true;
-  } catch (const SQLite::Exception& e) {
-    Error error = d.fromException(e, "recording acked_through " + std::to_string(ackedThrough));
-    d.rollbackTxn();
-    return std::unexpected(error);
-  } catch (const Failure& f) {
-    d.rollbackTxn();
-    return std::unexpected(f.error);
-  }
-}
-
-Result<sync::OutboxStats> TaskStore::outboxStats() {
-  Impl& d = *impl_;
-  try {
-    sync::OutboxStats stats;
-    stats.ackedThrough = d.metaValue("acked_through");
-    stats.lastSeq = d.metaValue("last_seq");
-    if (d.gapEventSeq > stats.ackedThrough) {
-      stats.gapFrom = d.gapFrom;
-      stats.gapTo = d.gapTo;
-    }
-    SQLite::Statement& s = d.cached("SELECT count(*), min(created_ms) FROM events WHERE seq > ?");
-    ResetOnExit reset{s};
-    s.bind(1, static_cast<int64_t>(stats.ackedThrough));
-    if (s.executeStep()) {
-      stats.depth = s.getColumn(0).getInt64();
-      if (stats.depth > 0) {
-        stats.oldestUnackedMs = std::max<int64_t>(0, d.clock.nowMs() - s.getColumn(1).getInt64());
-      }
-    }
-    return stats;
-  } catch (const SQLite::Exception& e) {
-    return std::unexpected(d.fromException(e, "reading outbox statistics"));
-  }
-}
-
-Result<uint64_t> TaskStore::nextSession() {
-  Impl& d = *impl_;
-  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
-  try {
-    // The file first (C-E6): a session is never used before it is known
-    // outside the database too.
-    int64_t session = std::max(d.metaValue("session"), d.hw.session) + 1;
-    HighWaterMarks next = d.hw;
-    next.session = session;
-    if (auto written = writeHighWater(d.hwPath, next); !written) {
-      d.rollbackTxn();
-      return std::unexpected(written.error());
-    }
-    d.hw = next;
-    d.setMetaValue("session", session);
-    unwrap(d.commitTxn());
-    return static_cast<uint64_t>(session);
-  } catch (const SQLite::Exception& e) {
-    Error error = d.fromException(e, "incrementing the session counter");
-    d.rollbackTxn();
-    return std::unexpected(error);
-  } catch (const Failure& f) {
-    d.rollbackTxn();
-    return std::unexpected(f.error);
-  }
+  });
 }
 
 sync::AgentHealth TaskStore::health() {
@@ -1605,45 +1384,6 @@ sync::AgentHealth TaskStore::health() {
   h.detail = impl_->diskFullDetail;
   if (impl_->deviceHealth) h.devices = impl_->deviceHealth();
   return h;
-}
-
-Result<PruneReport> TaskStore::pruneAcked() {
-  Impl& d = *impl_;
-  if (auto began = d.beginTxn(); !began) return std::unexpected(began.error());
-  try {
-    int64_t cutoff = d.clock.nowMs() -
-                     std::chrono::duration_cast<std::chrono::milliseconds>(d.options.retention).count();
-    // Everything up to the newest ack at least `retention` old: marks grow
-    // with seq and time together, so those events were all acked by then.
-    int64_t through = 0;
-    {
-      SQLite::Statement& q = d.cached("SELECT coalesce(max(through_seq), 0) FROM ack_marks WHERE acked_ms <= ?");
-      ResetOnExit reset{q};
-      q.bind(1, static_cast<int64_t>(cutoff));
-      if (q.executeStep()) through = q.getColumn(0).getInt64();
-    }
-    PruneReport report;
-    if (through > 0) {
-      SQLite::Statement& s = d.cached("DELETE FROM events WHERE seq <= ?");
-      s.bind(1, static_cast<int64_t>(through));
-      report.eventsPruned = s.exec();
-      SQLite::Statement& m = d.cached("DELETE FROM ack_marks WHERE through_seq <= ?");
-      m.bind(1, static_cast<int64_t>(through));
-      m.exec();
-    }
-    unwrap(d.commitTxn());
-    if (report.eventsPruned > 0) {
-      d.log.info("pruned {} acknowledged events older than the retention", report.eventsPruned);
-    }
-    return report;
-  } catch (const SQLite::Exception& e) {
-    Error error = d.fromException(e, "pruning acknowledged events");
-    d.rollbackTxn();
-    return std::unexpected(error);
-  } catch (const Failure& f) {
-    d.rollbackTxn();
-    return std::unexpected(f.error);
-  }
 }
 
 }  // namespace floorlink::agent

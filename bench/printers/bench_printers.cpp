@@ -9,6 +9,10 @@
 //       ZPL printer over loopback TCP with the real ZplTcpPrinter and event loop
 //       baseline: a blocking socket sends the same label and ~HS to the same
 //       fake printer and waits for the ~HS answer (print_raw_roundtrip_ms)
+//   print_job_full_journal_ms_p99   the same print job over the agent's SQLite
+//       journal (SqliteJobStore, synchronous=FULL) holding 20,000 jobs;
+//       baseline: the same over an empty SQLite journal, submits alternating
+//       between the two in the same run (goal: ratio <= 1.5)
 // Prints a table and writes [{"name","value","unit","baseline","ratio"}] to
 // $FLOORLINK_BENCH_OUT/printers.json (current directory when unset).
 #include <arpa/inet.h>
@@ -19,12 +23,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <optional>
 
+#include "agent/store/sqlite_job_store.h"
+#include "agent/store/task_store.h"
 #include "bench/bench_util.h"
 #include "config/loader.h"
 #include "core/gs1.h"
@@ -59,6 +67,67 @@ std::string naiveFill(std::string text, const std::map<std::string, std::string>
 
 const std::vector<std::string> kNames = {"ACME Pty", "Zoë Ødegård", "Müller & Söhne GmbH", "^XZ^XA^FO0,0^FDX^FS",
                                          "株式会社 東京物流", "O'Brien Logistics"};
+
+// A shipping label request for task `i`, keyed "<prefix>T-i/label/1".
+LabelRequest labelRequest(int i, const std::string& prefix = "") {
+  LabelRequest r;
+  r.idempotencyKey = prefix + "T-" + std::to_string(i) + "/label/1";
+  r.printer = "lp1";
+  r.templateName = "shipping";
+  r.taskId = "T-" + std::to_string(i);
+  r.station = "pack1";
+  r.orderId = "O-" + std::to_string(i);
+  r.fields = {{"customer", kNames[i % kNames.size()]}, {"street", "1 Dock Road"}, {"postal_code", "10115"},
+              {"city", "Berlin"}};
+  return r;
+}
+
+// Submits one label and runs the loop until it is confirmed; its ms.
+double printOne(EventLoop& loop, PrintService& service, const LabelRequest& r, std::string* zpl = nullptr) {
+  std::optional<Result<PrintJob>> done;
+  auto t0 = Steady::now();
+  service.submit(r, [&](const Result<PrintJob>& j) { done = j; });
+  while (!done) (void)loop.runFor(std::chrono::milliseconds(1));
+  auto t1 = Steady::now();
+  if (!*done || (*done)->state != JobState::kConfirmed)
+    floorlink::bench::die("bench_printers", "job not confirmed: " +
+                                                (*done ? (*done)->detail : done->error().describe()));
+  if (zpl) *zpl = (*done)->zpl;
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+}
+
+// Writes `count` confirmed jobs carrying `zpl` straight into the journal of
+// the store database at `path` (one transaction), as weeks of printing would.
+void fillJournal(const std::filesystem::path& path, int count, const std::string& zpl) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) floorlink::bench::die("bench_printers", "cannot open " + path.string());
+  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO print_jobs (job_id, idempotency_key, printer, template, task_id, station, zpl, "
+                     "state, attempts, created_ms, updated_ms) VALUES (?, ?, 'lp1', 'shipping', ?, 'pack1', ?, "
+                     "'confirmed', 1, ?, ?)",
+                     -1, &ins, nullptr);
+  for (int i = 1; i <= count; ++i) {
+    std::string id = "J-" + std::to_string(i), key = "old/T-" + std::to_string(i) + "/label/1",
+                task = "old/T-" + std::to_string(i);
+    sqlite3_bind_text(ins, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 2, key.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 3, task.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, 4, zpl.data(), static_cast<int>(zpl.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 5, i);
+    sqlite3_bind_int64(ins, 6, i);
+    if (sqlite3_step(ins) != SQLITE_DONE) floorlink::bench::die("bench_printers", sqlite3_errmsg(db));
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  std::string counter =
+      "INSERT OR REPLACE INTO counters (name, value) VALUES ('print_job', " + std::to_string(count) + ")";
+  sqlite3_exec(db, counter.c_str(), nullptr, nullptr, nullptr);
+  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+    floorlink::bench::die("bench_printers", sqlite3_errmsg(db));
+  sqlite3_close(db);
+}
 
 }  // namespace
 
@@ -146,28 +215,44 @@ int main() {
   std::vector<double> jobMs;
   std::string lastZpl;
   for (int i = 0; i < kJobs + 20; ++i) {
-    LabelRequest r;
-    r.idempotencyKey = "T-" + std::to_string(i) + "/label/1";
-    r.printer = "lp1";
-    r.templateName = "shipping";
-    r.taskId = "T-" + std::to_string(i);
-    r.station = "pack1";
-    r.orderId = "O-" + std::to_string(i);
-    r.fields = {{"customer", kNames[i % kNames.size()]}, {"street", "1 Dock Road"}, {"postal_code", "10115"},
-                {"city", "Berlin"}};
-    std::optional<Result<PrintJob>> done;
-    auto t0 = Steady::now();
-    service.submit(r, [&](const Result<PrintJob>& j) { done = j; });
-    while (!done) (void)loop->runFor(std::chrono::milliseconds(1));
-    auto t1 = Steady::now();
-    if (!*done || (*done)->state != JobState::kConfirmed) {
-      std::fprintf(stderr, "bench_printers: job not confirmed: %s\n",
-                   *done ? (*done)->detail.c_str() : done->error().describe().c_str());
-      return 1;
-    }
-    lastZpl = (*done)->zpl;
-    if (i >= 20) jobMs.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    double ms = printOne(*loop, service, labelRequest(i), &lastZpl);
+    if (i >= 20) jobMs.push_back(ms);
   }
+
+  // --- the same over the agent's SQLite journal: empty, and 20,000 jobs deep
+  constexpr int kJournal = 20'000;
+  char dirTemplate[] = "/tmp/bench-printers-XXXXXX";
+  const std::filesystem::path dir = ::mkdtemp(dirTemplate);
+  auto openStore = [&](const char* name) {
+    agent::StoreOptions o;
+    o.path = dir / name;
+    o.site = "dc1";
+    o.agentId = "pc7";
+    auto opened = agent::TaskStore::open(o, clock);
+    if (!opened) floorlink::bench::die("bench_printers", opened.error().describe());
+    return std::move(*opened);
+  };
+  auto emptyStore = openStore("empty.db");
+  openStore("full.db").reset();  // schema only
+  fillJournal(dir / "full.db", kJournal, lastZpl);
+  auto fullStore = openStore("full.db");
+  agent::SqliteJobStore emptyJournal(*emptyStore), fullJournal(*fullStore);
+  PrintService emptyService(*loop, emptyJournal, templates, clock, Logger(), so);
+  PrintService fullService(*loop, fullJournal, templates, clock, Logger(), so);
+  emptyService.addPrinter(*printer);
+  fullService.addPrinter(*printer);
+  // Alternating, so load from elsewhere on the machine hits both alike.
+  std::vector<double> emptyMs, fullMs;
+  for (int i = 0; i < kJobs + 20; ++i) {
+    double e = printOne(*loop, emptyService, labelRequest(i, "sqlite/"));
+    double f = printOne(*loop, fullService, labelRequest(i, "sqlite/"));
+    if (i < 20) continue;
+    emptyMs.push_back(e);
+    fullMs.push_back(f);
+  }
+  fullStore.reset();
+  emptyStore.reset();
+  std::filesystem::remove_all(dir);
   printer->stop();
 
   // Baseline: the same bytes and one ~HS over a plain blocking socket.
@@ -206,9 +291,12 @@ int main() {
   ::close(fd);
   figures.push_back({"print_job_ms", percentile(jobMs, 0.5), "ms", percentile(raw, 0.5)});
   figures.push_back({"print_job_ms_p99", percentile(jobMs, 0.99), "ms", percentile(raw, 0.99)});
+  figures.push_back({"print_job_full_journal_ms_p99", percentile(fullMs, 0.99), "ms", percentile(emptyMs, 0.99)});
+  std::printf("SQLite journal, p50: %.3f ms with %d jobs, %.3f ms empty\n", percentile(fullMs, 0.5), kJournal,
+              percentile(emptyMs, 0.5));
 
   floorlink::bench::writeFigures("bench_printers", figures, "printers.json");
   std::printf("baselines: label_fill_naive_us (no escaping, no verification); print_raw_roundtrip_ms (label + ~HS "
-              "on a blocking socket)\n");
+              "on a blocking socket); print_job_full_journal_ms_p99: the same job over an empty SQLite journal\n");
   return 0;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // JobStore fakes for the printers tests: in memory, or backed by a file that
 // survives a SIGKILLed child (written with rename + fsync on every change).
-// Both enforce the journal's state transitions.
+// Both enforce the journal's state transitions (printers::isLegalTransition)
+// and look jobs up by key through an index, as the SQLite journal does.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,24 +17,6 @@
 
 namespace floorlink::printers::testing {
 
-inline bool legalTransition(JobState from, JobState to) {
-  switch (from) {
-    case JobState::kQueued:
-      return to == JobState::kSent || to == JobState::kCancelled || to == JobState::kExpired ||
-             to == JobState::kFailed;
-    case JobState::kSent:
-      return to == JobState::kConfirmed || to == JobState::kFailed || to == JobState::kUncertain;
-    case JobState::kUncertain:
-      return to == JobState::kConfirmed || to == JobState::kQueued || to == JobState::kExpired;
-    case JobState::kConfirmed:
-    case JobState::kFailed:
-    case JobState::kCancelled:
-    case JobState::kExpired:
-      return false;
-  }
-  return false;
-}
-
 class FakeJobStore final : public JobStore {
  public:
   explicit FakeJobStore(const Clock& clock) : clock_(clock) {}
@@ -42,13 +25,13 @@ class FakeJobStore final : public JobStore {
 
   Result<PrintJob> createOrGet(const PrintJob& job) override {
     ++calls;
-    for (const auto& [id, j] : jobs_)
-      if (j.idempotencyKey == job.idempotencyKey) return j;
+    if (auto it = byKey_.find(job.idempotencyKey); it != byKey_.end()) return jobs_.at(it->second);
     PrintJob j = job;
     j.jobId = "J-" + std::to_string(++nextJob_);
     j.state = JobState::kQueued;
     j.createdMs = j.updatedMs = clock_.nowMs();
     jobs_[j.jobId] = j;
+    byKey_[j.idempotencyKey] = j.jobId;
     order_.push_back(j.jobId);
     save();
     return j;
@@ -57,7 +40,7 @@ class FakeJobStore final : public JobStore {
     ++calls;
     auto it = jobs_.find(std::string(jobId));
     if (it == jobs_.end()) return fail(ErrorCode::kNotFound, "no job " + std::string(jobId));
-    if (!legalTransition(it->second.state, state))
+    if (!isLegalTransition(it->second.state, state))
       return fail(ErrorCode::kInvalidArgument, "illegal transition " + std::string(toString(it->second.state)) +
                                                    " -> " + std::string(toString(state)));
     it->second.state = state;
@@ -72,6 +55,25 @@ class FakeJobStore final : public JobStore {
     auto it = jobs_.find(std::string(jobId));
     if (it == jobs_.end()) return std::optional<PrintJob>();
     return std::optional<PrintJob>(it->second);
+  }
+  Result<std::optional<PrintJob>> findByKey(std::string_view key) override {
+    auto it = byKey_.find(key);
+    if (it == byKey_.end()) return std::optional<PrintJob>();
+    return std::optional<PrintJob>(jobs_.at(it->second));
+  }
+  Result<std::optional<PrintJob>> findCurrent(std::string_view key) override {
+    // The key and its reprints "<key>/reprint-N" are a range of byKey_ ('.'
+    // sorts right after '-'); the newest job (highest J-number) wins.
+    const PrintJob* newest = nullptr;
+    auto consider = [&](const std::string& id) {
+      const PrintJob& j = jobs_.at(id);
+      if (!newest || numberOf(j.jobId) > numberOf(newest->jobId)) newest = &j;
+    };
+    if (auto it = byKey_.find(key); it != byKey_.end()) consider(it->second);
+    std::string from = std::string(key) + "/reprint-", to = std::string(key) + "/reprint.";
+    for (auto it = byKey_.lower_bound(from); it != byKey_.end() && it->first < to; ++it) consider(it->second);
+    if (!newest) return std::optional<PrintJob>();
+    return std::optional<PrintJob>(*newest);
   }
   Result<std::vector<PrintJob>> list(const JobFilter& filter) override {
     std::vector<PrintJob> out;
@@ -94,6 +96,7 @@ class FakeJobStore final : public JobStore {
   int calls = 0;
 
  private:
+  static int numberOf(const std::string& jobId) { return std::stoi(jobId.substr(2)); }
   void save() {
     if (path_.empty()) return;
     nlohmann::json j;
@@ -144,12 +147,14 @@ class FakeJobStore final : public JobStore {
       p.createdMs = v["created"];
       p.updatedMs = v["updated"];
       jobs_[id] = p;
+      byKey_[p.idempotencyKey] = id;
     }
   }
 
   const Clock& clock_;
   std::filesystem::path path_;
   std::map<std::string, PrintJob> jobs_;
+  std::map<std::string, std::string, std::less<>> byKey_;  // idempotency key -> job id
   std::vector<std::string> order_;
   std::map<std::string, int64_t> counters_;
   int nextJob_ = 0;

@@ -289,6 +289,19 @@ TEST_F(PrintServiceTest, TestLabelCarriesPrinterAndAgentFacts) {
   ASSERT_TRUE(none && !*none);
 }
 
+// Two `floorlinkctl print test` in the same millisecond are two labels.
+TEST_F(PrintServiceTest, EachTestPrintIsItsOwnJob) {
+  std::vector<Result<PrintJob>> out;
+  for (int i = 0; i < 2; ++i) service->testPrint("lp1", {}, [&](const Result<PrintJob>& j) { out.push_back(j); });
+  ASSERT_TRUE(runUntil(*loop, [&] { return out.size() == 2; }));
+  ASSERT_TRUE(out[0] && out[1]);
+  EXPECT_NE(out[0]->jobId, out[1]->jobId);
+  EXPECT_NE(out[0]->idempotencyKey, out[1]->idempotencyKey);
+  EXPECT_EQ(out[0]->state, JobState::kConfirmed);
+  EXPECT_EQ(out[1]->state, JobState::kConfirmed);
+  EXPECT_EQ(fake->formats().size(), 2u);
+}
+
 TEST_F(PrintServiceTest, PreviewIsAPngAndUsesNoSerial) {
   auto png = service->previewPng(request());
   ASSERT_TRUE(png) << png.error().describe();

@@ -109,6 +109,39 @@ TEST_F(JobStoreTest, ListFilters) {
   EXPECT_EQ(jobs.list({.printer = "other"})->size(), 0u);
 }
 
+// Every submit looks its key up (findByKey), a station resuming asks for
+// the current job (findCurrent): both search the unique key index, whatever
+// the journal's length, and never read the journal in order.
+TEST_F(JobStoreTest, KeyLookupsSearchTheKeyIndex) {
+  auto store = open();
+  SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
+  for (const char* sql : {"SELECT job_id FROM print_jobs WHERE idempotency_key = 'k'",
+                          "SELECT job_id FROM print_jobs WHERE idempotency_key = 'k' OR (idempotency_key >= "
+                          "'k/reprint-' AND idempotency_key < 'k/reprint.') ORDER BY created_ms DESC, rowid DESC "
+                          "LIMIT 1"}) {
+    SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + sql);
+    std::string detail;
+    while (plan.executeStep()) detail += plan.getColumn(3).getString() + ";";
+    EXPECT_NE(detail.find("SEARCH print_jobs USING INDEX sqlite_autoindex_print_jobs_2 (idempotency_key="),
+              std::string::npos)
+        << sql << ": " << detail;
+    EXPECT_EQ(detail.find("SCAN print_jobs"), std::string::npos) << sql << ": " << detail;
+  }
+}
+
+// A reprint's job stands for the label once it exists, "-10" after "-9".
+TEST_F(JobStoreTest, CurrentIsTheNewestReprint) {
+  auto store = open();
+  SqliteJobStore jobs(*store);
+  ASSERT_TRUE(jobs.createOrGet(job("P-1/label/1")));
+  ASSERT_TRUE(jobs.createOrGet(job("P-1/label/10")));  // another label, not a reprint
+  EXPECT_EQ((*jobs.findCurrent("P-1/label/1"))->jobId, "J-1");
+  for (int n = 1; n <= 10; ++n) ASSERT_TRUE(jobs.createOrGet(job("P-1/label/1/reprint-" + std::to_string(n))));
+  EXPECT_EQ((*jobs.findCurrent("P-1/label/1"))->idempotencyKey, "P-1/label/1/reprint-10");
+  EXPECT_EQ((*jobs.findByKey("P-1/label/1/reprint-9"))->jobId, "J-11");
+  EXPECT_FALSE(jobs.findByKey("P-1/label/2")->has_value());
+}
+
 TEST_F(JobStoreTest, SerialsAreDurableAndNeverReused) {
   for (auto mode : {config::SyncMode::kFull, config::SyncMode::kNormal}) {
     auto o = options();

@@ -52,6 +52,12 @@ void createAtVersion(const std::filesystem::path& path, int version) {
   if (version >= 5) {
     db.exec("INSERT INTO station_positions VALUES ('cart1', 'T-old1', 'scan_bin', '{}', 1)");
   }
+  if (version >= 1 && version < 8) {
+    // Before v8 a ship task's door was kept in bin: v8 moves it to door.
+    db.exec("INSERT INTO tasks (task_id, wave_id, revision, kind, station, state, priority, seq_key, bin, "
+            "spec_json, created_ms, updated_ms) VALUES ('S-door', 'W-old', 1, 'ship', '', 'done', 3, 8, 'D-3', "
+            "'{\"task_id\":\"S-door\",\"kind\":\"ship\",\"door\":\"D-3\"}', 1, 1)");
+  }
 }
 
 TEST_F(Schema, MigrationsAreNumberedOneByOne) {
@@ -132,6 +138,10 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events WHERE type = 'store.salvaged'").getInt(), 0);
     if (from >= 5) {
       EXPECT_EQ(db.execAndGet("SELECT step FROM station_positions WHERE station = 'cart1'").getString(), "scan_bin");
+    }
+    if (from >= 1) {
+      EXPECT_EQ(db.execAndGet("SELECT door FROM tasks WHERE task_id = 'S-door'").getString(), "D-3");
+      EXPECT_EQ(db.execAndGet("SELECT bin FROM tasks WHERE task_id = 'S-door'").getString(), "");
     }
   }
   if (from >= 1) {

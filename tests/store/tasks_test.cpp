@@ -225,5 +225,26 @@ TEST_F(Tasks, PackAndShipLookupsFindTheNewestOfAHugeQueue) {
   EXPECT_FALSE(store->findPendingShip("door1", "1Z100008")->has_value());  // a pack task's number
 }
 
+// A ship task's dock door has its own column (schema v8); bin is a pick's.
+TEST_F(Tasks, ShipDoorIsNotABin) {
+  auto store = open();
+  sync::TaskSpec t;
+  t.kind = sync::TaskKind::kShip;
+  t.taskId = "S-1";
+  t.orderId = "O-1";
+  t.ship.tracking = "1ZA";
+  t.ship.door = "D3";
+  t.json = nlohmann::json{{"task_id", "S-1"}, {"kind", "ship"}, {"order_id", "O-1"}, {"tracking", "1ZA"},
+                          {"door", "D3"}}.dump();
+  ASSERT_EQ(store->applyCommand(waveAssign("c-1", "W-1", 1, {t, pickTask("T-1")}))->status, "accepted");
+  auto ship = store->findTask("S-1");
+  ASSERT_TRUE(ship && ship->has_value());
+  EXPECT_EQ((*ship)->door, "D3");
+  EXPECT_EQ((*ship)->bin, "");
+  auto pick = store->findTask("T-1");
+  EXPECT_EQ((*pick)->bin, "A-01-T-1");
+  EXPECT_EQ((*pick)->door, "");
+}
+
 }  // namespace
 }  // namespace floorlink::agent::testing
