@@ -95,23 +95,14 @@ void PackWorkflow::loadNext() {
   committed_ = Step::kIdle;
   ++weighGeneration_;
   if (!station_.acceptingWork()) return;
-  auto next = station_.store().nextTask(station_.id(), sync::TaskKind::kPack);
-  if (!next) {
-    station_.log().error(LogFields{.station = station_.id()}, "cannot read the next task: {}", next.error().message);
-    station_.setStep(Step::kIdle, "Cannot read tasks: call a technician.");
-    return;
-  }
-  if (!*next) {
-    station_.setStep(Step::kIdle, "No pack task. Wait for the next wave.");
-    return;
-  }
-  if (!setTask(**next)) return;
-  if ((*next)->state == TaskState::kActive) {
+  auto next = nextTaskFor(station_, sync::TaskKind::kPack, "pack");
+  if (!next || !setTask(*next)) return;
+  if (next->state == TaskState::kActive) {
     committed_ = Step::kWeighing;  // claimed here before positions were kept: nothing weighed for it yet
     startWeighing();
     return;
   }
-  station_.setStep(Step::kScanOrder, "Scan the order or tote barcode of the next box (order " + (*next)->orderId + ").");
+  station_.setStep(Step::kScanOrder, "Scan the order or tote barcode of the next box (order " + next->orderId + ").");
 }
 
 void PackWorkflow::next() {

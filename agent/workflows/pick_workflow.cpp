@@ -50,18 +50,9 @@ void PickWorkflow::loadNext() {
   view.task.reset();
   lastItem_ = json::object();
   if (!station_.acceptingWork()) return;
-  auto next = station_.store().nextTask(station_.id(), sync::TaskKind::kPick);
-  if (!next) {
-    station_.log().error(LogFields{.station = station_.id()}, "cannot read the next task: {}", next.error().message);
-    station_.setStep(Step::kIdle, "Cannot read tasks: call a technician.");
-    return;
-  }
-  if (!*next) {
-    station_.setStep(Step::kIdle, "No pick task. Wait for the next wave.");
-    return;
-  }
-  if (!setTask(**next)) return;
-  const Task& t = **next;
+  auto next = nextTaskFor(station_, sync::TaskKind::kPick, "pick");
+  if (!next || !setTask(*next)) return;
+  const Task& t = *next;
   if (t.state == TaskState::kActive) {
     showItemStep();  // claimed by this station before positions were kept
   } else {

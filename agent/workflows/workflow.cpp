@@ -78,6 +78,20 @@ void stopCancelledTask(WorkflowHost& host, const std::string& taskId, std::strin
   host.changed();
 }
 
+std::optional<Task> nextTaskFor(WorkflowHost& host, sync::TaskKind kind, std::string_view kindName) {
+  auto next = host.store().nextTask(host.id(), kind);
+  if (!next) {
+    host.log().error(LogFields{.station = host.id()}, "cannot read the next task: {}", next.error().message);
+    host.setStep(Step::kIdle, "Cannot read tasks: call a technician.");
+    return std::nullopt;
+  }
+  if (!*next) {
+    host.setStep(Step::kIdle, fmt::format("No {} task. Wait for the next wave.", kindName));
+    return std::nullopt;
+  }
+  return **next;
+}
+
 void lookForWork(WorkflowHost& host, const std::function<void()>& loadNext) {
   const auto& v = host.view();
   if (v.task || (v.step != Step::kIdle && v.step != Step::kBlocked)) return;

@@ -145,6 +145,9 @@ class Workflow {
 // task and tells the operator to stop and what to do with the goods.
 void stopCancelledTask(WorkflowHost& host, const std::string& taskId, std::string_view whatToDo,
                        const std::function<void()>& loadNext);
+// The station's next task of a kind; nullopt (the station shown idle, with
+// why) when there is none or the store cannot be read.
+std::optional<Task> nextTaskFor(WorkflowHost& host, sync::TaskKind kind, std::string_view kindName);
 // An idle (or blocked) station with no task looks for work again.
 void lookForWork(WorkflowHost& host, const std::function<void()>& loadNext);
 std::optional<std::string> commandOf(const drivers::ScanValue& scan);

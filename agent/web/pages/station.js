@@ -87,7 +87,9 @@
 
     show("task", !!task);
     if (task) {
-      text("bin", task.bin || "–");
+      // A ship task names its dock door (tasks.door), the others a bin.
+      text("bin-label", task.door ? "Door" : "Bin");
+      text("bin", task.door || task.bin || "–");
       text("item", task.sku || task.gtin || "–");
       text("description", task.description || "");
       text("order", task.order_id || "");
