@@ -226,11 +226,7 @@ class SerialTransport final : public Transport {
         if (out_.empty() && handlers_.onFlushed) handlers_.onFlushed();
       });
     }
-    uint32_t want = static_cast<uint32_t>(IoEvent::kRead) | (out_.empty() ? 0u : static_cast<uint32_t>(IoEvent::kWrite));
-    if (want != watching_) {
-      (void)loop_.modifyFd(watch_, want);
-      watching_ = want;
-    }
+    watchWritesWhilePending(loop_, watch_, watching_, !out_.empty());
   }
 
   void closeWith(const Error& why) {

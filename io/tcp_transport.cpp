@@ -157,11 +157,7 @@ class TcpTransport final : public Transport {
   }
 
   void updateWatch() {
-    uint32_t want = static_cast<uint32_t>(IoEvent::kRead) | (out_.empty() ? 0u : static_cast<uint32_t>(IoEvent::kWrite));
-    if (want != watching_) {
-      (void)loop_.modifyFd(watch_, want);
-      watching_ = want;
-    }
+    watchWritesWhilePending(loop_, watch_, watching_, !out_.empty());
   }
 
   void closeWith(const Error& why) {

@@ -21,4 +21,14 @@ Result<std::unique_ptr<Transport>> createFileTransport(EventLoop& loop, const co
 // strerror(err)
 std::string errnoMessage(int err);
 
+// Reads always; writes only while bytes wait (a socket is nearly always
+// writable, so watching it idle would wake the loop for nothing). `watching`
+// is the mask last given to the loop, kept to skip a needless epoll_ctl.
+inline void watchWritesWhilePending(EventLoop& loop, EventLoop::WatchId watch, uint32_t& watching, bool pending) {
+  uint32_t want = static_cast<uint32_t>(IoEvent::kRead) | (pending ? static_cast<uint32_t>(IoEvent::kWrite) : 0u);
+  if (want == watching) return;
+  (void)loop.modifyFd(watch, want);
+  watching = want;
+}
+
 }  // namespace floorlink::io::detail

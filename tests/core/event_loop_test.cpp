@@ -1,5 +1,7 @@
 #include "core/event_loop.h"
 
+#include "tests/core/make_loop.h"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,11 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<EventLoop> makeLoop() {
-  auto loop = EventLoop::create();
-  EXPECT_TRUE(loop.has_value());
-  return std::move(*loop);
-}
+using testing::makeLoop;
 
 TEST(EventLoop, OneShotTimersFireInDeadlineOrder) {
   auto loop = makeLoop();

@@ -1,5 +1,7 @@
 #include "core/loop_bound.h"
 
+#include "tests/core/make_loop.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,11 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<EventLoop> makeLoop() {
-  auto loop = EventLoop::create();
-  EXPECT_TRUE(loop.has_value());
-  return std::move(*loop);
-}
+using testing::makeLoop;
 
 TEST(LoopBound, PostedCallbackRunsWhileOwnerLives) {
   auto loop = makeLoop();
