@@ -26,7 +26,8 @@ Status Daemon::Impl::openStore() {
   if (opened) {
     store = std::move(*opened);
     store->setCommitListener([this](const CommitNotice& n) { onCommit(n); });
-    store->setDeviceHealthSource([this] { return componentHealth(); });
+    oms = std::make_unique<OmsPort>(*store);
+    oms->setDeviceHealthSource([this] { return componentHealth(); });
     // C-E5: a full disk (and room again) reaches …/state at once.
     store->setHealthListener([this] {
       if (sync) sync->notifyHealthChanged();

@@ -11,6 +11,7 @@
 #include "agent/daemon.h"
 #include "agent/device_health.h"
 #include "agent/stations/station.h"
+#include "agent/port/oms_port.h"
 #include "agent/store/high_water.h"
 #include "agent/store/sqlite_job_store.h"
 #include "agent/store/task_store.h"
@@ -73,6 +74,7 @@ struct Daemon::Impl {
   int64_t startedAtMs = 0;
 
   std::unique_ptr<TaskStore> store;
+  std::unique_ptr<OmsPort> oms;  // sync's view of the store (after it: destroyed first)
   std::string storeProblem;  // why there is no store
   std::unique_ptr<UnavailableStore> unavailable;
   std::unique_ptr<sync::Sync> sync;
@@ -100,7 +102,7 @@ struct Daemon::Impl {
   Impl(config::Config c, DaemonOptions o, Logging& l)
       : config(std::move(c)), options(std::move(o)), logging(l), log(l.get("agent")) {}
 
-  sync::AgentPort& port() { return store ? static_cast<sync::AgentPort&>(*store) : *unavailable; }
+  sync::AgentPort& port() { return oms ? static_cast<sync::AgentPort&>(*oms) : *unavailable; }
 
   Status openStore();
   Status openSync();

@@ -3,6 +3,7 @@
 // declares it; agent implements it over its SQLite store. All calls happen on
 // the event-loop thread.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,10 @@ class CommandApplication {
   // the loop run). An error ends the application (nothing was applied).
   virtual Result<std::optional<CommandOutcome>> step() = 0;
 };
+
+// An application that applies `command` with `apply` at its first step.
+std::unique_ptr<CommandApplication> inOneStep(std::function<Result<CommandOutcome>(const Command&)> apply,
+                                              Command command);
 
 class AgentPort {
  public:

@@ -107,7 +107,7 @@ Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
   if (job.idempotencyKey.empty()) {
     return fail(ErrorCode::kInvalidArgument, "a print job needs an idempotency key");
   }
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   return d.transact("storing print job " + job.idempotencyKey, [&]() -> Result<PrintJob> {
     if (auto existing = selectJob(d, "idempotency_key", job.idempotencyKey)) return *existing;
     PrintJob stored = job;
@@ -142,7 +142,7 @@ Result<PrintJob> SqliteJobStore::createOrGet(const PrintJob& job) {
 
 Status SqliteJobStore::updateState(std::string_view jobId, JobState state, std::string_view detail,
                                    int attempts) {
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   return d.transact("updating print job " + std::string(jobId), [&]() -> Status {
     auto job = selectJob(d, "job_id", jobId);
     if (!job) return fail(ErrorCode::kNotFound, "no print job " + std::string(jobId));
@@ -186,19 +186,19 @@ Status SqliteJobStore::updateState(std::string_view jobId, JobState state, std::
 }
 
 Result<std::optional<PrintJob>> SqliteJobStore::find(std::string_view jobId) {
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   return d.guarded("reading print job " + std::string(jobId),
                    [&]() -> Result<std::optional<PrintJob>> { return selectJob(d, "job_id", jobId); });
 }
 
 Result<std::optional<PrintJob>> SqliteJobStore::findByKey(std::string_view key) {
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   return d.guarded("reading print job " + std::string(key),
                    [&]() -> Result<std::optional<PrintJob>> { return selectJob(d, "idempotency_key", key); });
 }
 
 Result<std::optional<PrintJob>> SqliteJobStore::findCurrent(std::string_view key) {
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   return d.guarded("reading print job " + std::string(key), [&]() -> Result<std::optional<PrintJob>> {
     // Reprints are "<key>/reprint-N": a range of the unique index ('.' sorts
     // right after '-'); the newest by creation wins.
@@ -213,7 +213,7 @@ Result<std::optional<PrintJob>> SqliteJobStore::findCurrent(std::string_view key
 }
 
 Result<std::vector<PrintJob>> SqliteJobStore::list(const printers::JobFilter& filter) {
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM print_jobs WHERE 1";
   if (filter.state) sql += " AND state = ?";
   if (!filter.printer.empty()) sql += " AND printer = ?";
@@ -231,7 +231,7 @@ Result<std::vector<PrintJob>> SqliteJobStore::list(const printers::JobFilter& fi
 }
 
 Result<std::map<std::string, int64_t>> SqliteJobStore::countByState() {
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   return d.guarded("counting print jobs", [&]() -> Result<std::map<std::string, int64_t>> {
     SQLite::Statement s(*d.db, "SELECT state, COUNT(*) FROM print_jobs GROUP BY state");
     std::map<std::string, int64_t> out;
@@ -242,7 +242,7 @@ Result<std::map<std::string, int64_t>> SqliteJobStore::countByState() {
 
 Result<int64_t> SqliteJobStore::nextSerial(std::string_view counter) {
   if (counter.empty()) return fail(ErrorCode::kInvalidArgument, "a serial counter needs a name");
-  TaskStore::Impl& d = store_.impl();
+  TaskStore::Impl& d = *store_.impl_;
   auto full = ForceFullSync::raise(d);
   if (!full) return std::unexpected(full.error());
   std::string name = "serial:" + std::string(counter);

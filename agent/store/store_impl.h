@@ -36,7 +36,6 @@ struct TaskStore::Impl {
   bool diskFull = false;
   std::string diskFullDetail;
   std::function<void()> healthListener;  // acceptingWork changed
-  int activeIngests = 0;                  // WaveIngest objects alive (staged waves)
 
   // High-water marks (C-E6): what floorlink.hw holds now.
   std::filesystem::path hwPath;
@@ -48,7 +47,6 @@ struct TaskStore::Impl {
   // seq numbers up to `lastSeq` (called by commitTxn).
   Status reserveSeq(int64_t lastSeq);
   std::function<void(const CommitNotice&)> listener;
-  std::function<std::vector<sync::ComponentHealth>()> deviceHealth;
 
   // Open transaction (at most one).
   bool txnOpen = false;
@@ -91,6 +89,8 @@ struct TaskStore::Impl {
   void notify(CommitResult result, std::vector<TaskChange> changes);
 
   std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
+  // StoreTransaction::insertTask's statement (after db: finalized first).
+  std::unique_ptr<SQLite::Statement> insertTask;
 };
 
 // Rolls the open transaction back when it leaves scope uncommitted.

@@ -5,8 +5,14 @@
 #include <memory>
 #include <string_view>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "agent/store/task.h"
+#include "agent/store/wave_records.h"
 #include "core/error.h"
+#include "sync/command.h"
 #include "sync/event_codec.h"
 
 namespace floorlink::agent {
@@ -38,6 +44,42 @@ class StoreTransaction {
   // Durable when it returns (synchronous=FULL). After a failed commit the
   // transaction is rolled back and nothing of it is stored.
   Result<CommitResult> commit();
+
+  // --- what agent/commands applies commands with ---------------------------
+  // The stored answer of a command (C-C1), if it was applied before.
+  Result<std::optional<StoredAnswer>> answer(const std::string& cmdId);
+  Status storeAnswer(const std::string& cmdId, std::string_view type, const StoredAnswer& answer,
+                     int64_t resultSeq);
+  Result<std::optional<WaveRecord>> wave(const std::string& waveId);
+  // Inserts the wave's row, or gives the existing one this revision (state
+  // open again).
+  Status putWave(const WaveRecord& wave);
+  // Marks the wave and its pending and active tasks cancelled; returns those
+  // tasks as they were (reported to the commit listener as changes).
+  Result<std::vector<WaveTask>> cancelWave(const std::string& waveId, const std::string& reason);
+  // The wave's live tasks in arrival order.
+  Result<std::vector<WaveTask>> liveTasks(const std::string& waveId);
+  // Deletes the wave's tasks that never started (a revision replaces them),
+  // reported as removed.
+  Status dropUnstarted(const std::string& waveId);
+  // The wave another live task of this id belongs to: task ids are unique
+  // among live tasks across waves.
+  Result<std::optional<std::string>> liveOwnerElsewhere(const std::string& taskId, const std::string& waveId);
+  // A new pending task row (the hot loop of a wave's ingest).
+  Status insertTask(const sync::TaskSpec& spec, const TaskPlacement& where);
+
+  // Staged ingests of big waves (docs/store.md, "Big waves"): rows written
+  // under a generation of their own, invisible until the wave row gets it.
+  // A crash leaves the ingest row; the next open sweeps what it names.
+  Result<int64_t> beginIngest(const std::string& waveId, const std::string& cmdId);  // its generation
+  Result<std::optional<int64_t>> oldestIngest();
+  Result<bool> ingestLeft(int64_t gen);
+  // A slice of the ingest's leftover rows; true when none is left.
+  Result<bool> sweepIngest(int64_t gen);
+  Result<KeptRows> keepStarted(const std::string& waveId, int64_t gen);
+  // The wave row has the generation now: a revision's replaced rows are
+  // swept next (`revision`), a new wave's ingest is over.
+  Status endIngest(int64_t gen, bool revision);
 
   struct State;  // internal
 

@@ -1,6 +1,8 @@
 #pragma once
-// The agent's durable truth: waves, tasks, applied commands and the outbox of
-// events for the OMS, in one SQLite database. Every task change and the events
+// The agent's durable truth, a repository only: waves, tasks, applied
+// commands' answers, print jobs (SqliteJobStore) and the outbox of events for
+// the OMS, in one SQLite database. What commands mean is agent/commands'; the
+// sync port (agent/port) hands the outbox to sync. Every task change and the events
 // that report it commit in one transaction (C-E2); seq is contiguous from 1 and
 // never reused (C-E1). All calls on the event-loop thread; the store owns the
 // only connection.
@@ -72,7 +74,7 @@ struct PruneReport {
   int64_t eventsPruned = 0;
 };
 
-class TaskStore final : public sync::AgentPort {
+class TaskStore final {
  public:
   // Opens (creating if missing) and migrates the database. A corrupt database
   // is moved aside as "<file>.corrupt-<UTC timestamp>" (never deleted) and
@@ -81,22 +83,20 @@ class TaskStore final : public sync::AgentPort {
   // first (salvageDatabase) or move the copy away deliberately.
   static Result<std::unique_ptr<TaskStore>> open(const StoreOptions& options, const Clock& clock,
                                                  Logger logger = {});
-  ~TaskStore() override;
+  ~TaskStore();
   TaskStore(const TaskStore&) = delete;
   TaskStore& operator=(const TaskStore&) = delete;
 
-  // --- sync::AgentPort ---------------------------------------------------
-  Result<sync::CommandOutcome> applyCommand(const sync::Command& command) override;
-  // A wave.assign of more than 1,000 tasks is staged in slices and made
-  // visible in one final transaction; anything else is one step.
-  std::unique_ptr<sync::CommandApplication> startCommand(sync::Command command) override;
-  Result<sync::CommandOutcome> rejectCommand(const sync::RejectedCommand& rejected) override;
-  Status recordInvalid(const sync::InvalidMessage& invalid) override;
-  Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t afterSeq, size_t limit) override;
-  Result<bool> acknowledge(int64_t ackedThrough) override;
-  Result<sync::OutboxStats> outboxStats() override;
-  Result<uint64_t> nextSession() override;
-  sync::AgentHealth health() override;
+  // --- the outbox (agent/port hands it to sync) ----------------------------
+  Result<std::vector<sync::OutboxEvent>> eventsAfter(int64_t afterSeq, size_t limit);
+  // C-A3: false (nothing changed) for an ack not above the last one or
+  // beyond the last stored seq.
+  Result<bool> acknowledge(int64_t ackedThrough);
+  Result<sync::OutboxStats> outboxStats();
+  // The session counter, one up, known to the high-water file first (C-E6).
+  Result<uint64_t> nextSession();
+  // Whether the database takes new work (false on a full disk, with why).
+  sync::AgentHealth health();
 
   // --- workflows -----------------------------------------------------------
   // One write transaction (BEGIN IMMEDIATE). Change tasks and append events
@@ -133,17 +133,24 @@ class TaskStore final : public sync::AgentPort {
   // Called on the loop thread whenever health().acceptingWork changes (a
   // full disk, and room again), so the state topic says so at once (C-E5).
   void setHealthListener(std::function<void()> listener);
-  // Device states for health(); the agent wires its device manager here.
-  void setDeviceHealthSource(std::function<std::vector<sync::ComponentHealth>()> source);
+  // A big wave's staged slices need no fsync of their own (the final commit
+  // syncs the WAL with them): under synchronous=FULL, `on` runs the next
+  // transactions at NORMAL until called with false. Outside transactions.
+  Status setBulkWrites(bool on);
+
+  const Clock& clock() const;
+  const Logger& logger() const;
+  // StoreOptions::ingestSliceBudget.
+  std::chrono::milliseconds ingestSliceBudget() const;
 
   Result<StoreInfo> info();
   const std::filesystem::path& path() const;
   int schemaVersion() const;
 
   struct Impl;  // internal (agent/store/store_impl.h)
-  Impl& impl() { return *impl_; }
 
  private:
+  friend class SqliteJobStore;  // the print journal shares the connection
   explicit TaskStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -25,6 +25,8 @@
 #include "bench/raw_commit.h"
 #include "tests/support/loop_thread.h"
 #include "agent/stations/station.h"
+#include "agent/commands/commands.h"
+#include "agent/port/oms_port.h"
 #include "agent/store/task_store.h"
 #include "sync/sync.h"
 #include "tests/support/mosquitto_broker.h"
@@ -162,6 +164,7 @@ int main() {
   stationCfg.scanner = "scanner1";
 
   std::unique_ptr<fl::agent::TaskStore> store;
+  std::unique_ptr<fl::agent::OmsPort> port;
   std::unique_ptr<fl::sync::Sync> sync;
   std::unique_ptr<fl::agent::Station> station;
   FakeScanner scanner;
@@ -173,7 +176,7 @@ int main() {
     auto s = fl::agent::TaskStore::open(fl::agent::StoreOptions::fromConfig(cfg), clock);
     if (!s) die(s.error().describe());
     store = std::move(*s);
-    if (auto r = store->applyCommand(bigWave()); !r || r->status != "accepted") die("wave not accepted");
+    if (auto r = fl::agent::Commands(*store).apply(bigWave()); !r || r->status != "accepted") die("wave not accepted");
     for (int done = 0; done < kBacklog;) {
       auto tx = store->begin();
       for (int i = 0; i < 1000; ++i, ++done) {
@@ -196,7 +199,8 @@ int main() {
   auto oms = fl::omssim::OmsSim::connect(so);
   if (!oms) die(oms.error().describe());
   lt.call([&] {
-    auto s = fl::sync::Sync::create(lt.loop(), cfg, *store, fl::Logger());
+    port = std::make_unique<fl::agent::OmsPort>(*store);
+    auto s = fl::sync::Sync::create(lt.loop(), cfg, *port, fl::Logger());
     if (!s) die(s.error().describe());
     sync = std::move(*s);
     store->setCommitListener([&](const fl::agent::CommitNotice& n) {

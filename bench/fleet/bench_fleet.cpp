@@ -73,6 +73,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/port/oms_port.h"
 #include "agent/store/task_store.h"
 #include "bench/bench_util.h"
 #include "bench/mqtt_bench.h"
@@ -158,7 +159,7 @@ int childMain(const std::string& url, const std::string& id, const std::string& 
   so.agentId = id;
   auto store = lt.call([&] { return fl::agent::TaskStore::open(so, clock); });
   if (!store) die(id + ": store: " + store.error().describe());
-  auto& st = **store;
+  fl::agent::OmsPort st(**store);
   auto logger = std::make_shared<spdlog::logger>("sync", std::make_shared<ConnectSink>(id));
   logger->set_level(spdlog::level::info);
   auto cfg = agentConfig(url, id);

@@ -37,6 +37,7 @@
 
 #include "bench/bench_util.h"
 #include "agent/store/schema.h"
+#include "agent/commands/commands.h"
 #include "agent/store/task_store.h"
 #include "core/event_loop.h"
 #include "sync/command_worker.h"
@@ -170,7 +171,7 @@ struct Stepped {
 Stepped stepThrough(agent::TaskStore& store, fl::sync::Command cmd) {
   Stepped out;
   auto start = Clock::now();
-  auto app = store.startCommand(std::move(cmd));
+  auto app = Commands(store).start(std::move(cmd));
   for (;;) {
     auto t0 = Clock::now();
     auto r = app->step();
@@ -280,7 +281,7 @@ Commits storeCommits(const Dir& dir, int n) {
   auto store = openStore(dir.file("commits.db"), clock);
   std::vector<fl::sync::TaskSpec> tasks;
   for (int i = 0; i < n / 2 + 1; ++i) tasks.push_back(task("T-" + std::to_string(i), "cart1", i));
-  if (!store->applyCommand(wave("c-1", "W-1", tasks))) die("setup wave failed");
+  if (!Commands(*store).apply(wave("c-1", "W-1", tasks))) die("setup wave failed");
   std::vector<double> latencies;
   auto start = Clock::now();
   for (int i = 0; i < n; ++i) {
@@ -356,7 +357,7 @@ NextTask nextTask(const Dir& dir, int openTasks, int queries) {
       if (i % 10 != 0) sequence = sequenceOf(rng);
       tasks.push_back(task("T-" + std::to_string(w) + "-" + std::to_string(i), station, sequence));
     }
-    if (!store->applyCommand(wave("c-" + std::to_string(w), "W-" + std::to_string(w), tasks, w % 3))) {
+    if (!Commands(*store).apply(wave("c-" + std::to_string(w), "W-" + std::to_string(w), tasks, w % 3))) {
       die("setup wave failed");
     }
   }
@@ -407,7 +408,7 @@ ScanFigures scansDuringIngest(const Dir& dir) {
   auto store = openStore(dir.file("scan-ingest.db"), clock);
   std::vector<fl::sync::TaskSpec> mine;
   for (int i = 0; i < 20000; ++i) mine.push_back(task("S-" + std::to_string(i), "pack9", i));
-  if (!store->applyCommand(wave("c-mine", "W-mine", mine))) die("setup wave failed");
+  if (!Commands(*store).apply(wave("c-mine", "W-mine", mine))) die("setup wave failed");
   auto loop = std::move(*fl::EventLoop::create());
 
   // Serves every scan that arrives before `until()` (re-read: the end of the
@@ -475,7 +476,7 @@ ScanFigures scansDuringIngest(const Dir& dir) {
   worker.submit(payload, [&](fl::sync::ParsedMessage parsed) {
     auto* cmd = std::get_if<fl::sync::Command>(&parsed);
     if (!cmd) die("the benchmark wave did not parse");
-    app = store->startCommand(std::move(*cmd));
+    app = Commands(*store).start(std::move(*cmd));
     step();
   });
   auto during = runScans([&] { return finished ? finishedAt : Clock::time_point::max(); });

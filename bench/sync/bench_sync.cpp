@@ -39,6 +39,7 @@
 #include "bench/bench_util.h"
 #include "bench/mqtt_bench.h"
 #include "tests/support/loop_thread.h"
+#include "agent/port/oms_port.h"
 #include "agent/store/task_store.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
@@ -147,7 +148,7 @@ int main() {
   so.agentId = "pc7";
   auto store = lt.call([&] { return fl::agent::TaskStore::open(so, clock); });
   if (!store) die("store: " + store.error().describe());
-  auto& st = **store;
+  fl::agent::OmsPort st(**store);
   lt.call([&] { fillBacklog(st); });
 
   // --- RSS while holding the backlog, everything sent once, nothing acked.

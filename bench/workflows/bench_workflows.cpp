@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/stations/station.h"
+#include "agent/commands/commands.h"
 #include "agent/store/task_store.h"
 #include "bench/bench_util.h"
 #include "bench/raw_commit.h"
@@ -122,7 +123,7 @@ int main() {
     so.agentId = "pc7";
     auto store = fl::agent::TaskStore::open(so, clock);
     if (!store) die(store.error().describe());
-    if (auto r = (*store)->applyCommand(wave(kind)); !r || r->status != "accepted") die("wave not accepted");
+    if (auto r = fl::agent::Commands(**store).apply(wave(kind)); !r || r->status != "accepted") die("wave not accepted");
     // One bench per order (each opens one box); one door for every parcel.
     std::vector<std::unique_ptr<fl::agent::Station>> stations;
     for (int i = 0; i < (pack ? kScans : 1); ++i) {

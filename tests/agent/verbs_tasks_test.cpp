@@ -1,4 +1,5 @@
 #include "agent/control/verbs_tasks.h"
+#include "agent/commands/commands.h"
 
 #include "tests/agent/verb_test_support.h"
 #include "tests/store/store_test_support.h"
@@ -20,7 +21,7 @@ TEST_F(TaskVerbs, WithoutADatabaseEachVerbSaysWhy) {
 
 TEST_F(TaskVerbs, ListsTasksAndWavesOfAnAssignedWave) {
   auto& store = openStore();
-  ASSERT_TRUE(store.applyCommand(testing::waveAssign("c1", "W1", 1, {testing::pickTask("T-1"), testing::pickTask("T-2")})));
+  ASSERT_TRUE(Commands(store).apply(testing::waveAssign("c1", "W1", 1, {testing::pickTask("T-1"), testing::pickTask("T-2")})));
   registerTaskVerbs(*control_, StoreRef{&store, ""});
 
   auto tasks = call("tasks", {{"wave", "W1"}});

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "store_test_support.h"
+#include "agent/commands/commands.h"
 
 namespace floorlink::agent::testing {
 namespace {
@@ -41,7 +42,7 @@ void report(int fd, const std::string& line) {
   TaskStore& store = **opened;
   for (int i = 0;; ++i) {
     std::string wave = "W-" + std::to_string(round) + "-" + std::to_string(i);
-    auto outcome = store.applyCommand(
+    auto outcome = Commands(store).apply(
         waveAssign("c-" + wave, wave, 1, pickTasks("T-" + std::to_string(round) + "-" + std::to_string(i) + "-",
                                                    kTasksPerWave)));
     if (!outcome || outcome->status != "accepted") ::_exit(5);

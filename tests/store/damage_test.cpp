@@ -7,6 +7,7 @@
 #include <set>
 
 #include "agent/store/salvage.h"
+#include "agent/commands/commands.h"
 #include "store_test_support.h"
 
 namespace floorlink::agent::testing {
@@ -37,7 +38,7 @@ std::vector<std::string> payloads(TaskStore& store) {
 
 // A store with `n` events of ~300 bytes and one wave, closed cleanly.
 std::vector<std::string> fillAndClose(StoreTest& test, std::unique_ptr<TaskStore> store, int n) {
-  EXPECT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 20))));
+  EXPECT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, pickTasks("T-", 20))));
   for (int i = 1; i < n; ++i) {
     sync::EventDraft d;
     d.type = "device.status";
@@ -130,7 +131,7 @@ TEST_F(Damage, DamagedPageIsDetectedAndSalvageKeepsEveryReadableRowAndSeq) {
 
 TEST_F(Damage, SalvageOfAHealthyDatabaseIsComplete) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 5))));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, pickTasks("T-", 5))));
   ASSERT_TRUE(store->nextSession());
   ASSERT_TRUE(store->acknowledge(1));
   ASSERT_TRUE(store->appendEvent({.type = "device.status"}));
@@ -148,7 +149,7 @@ TEST_F(Damage, SalvageOfAHealthyDatabaseIsComplete) {
   EXPECT_EQ(*copy->nextSession(), 2u);
   EXPECT_EQ(*copy->appendEvent({.type = "device.status"}), 3);
   // A duplicate command is still recognised after salvage.
-  EXPECT_TRUE(copy->applyCommand(waveAssign("c-1", "W-1", 1, {}))->duplicate);
+  EXPECT_TRUE(Commands(*copy).apply(waveAssign("c-1", "W-1", 1, {}))->duplicate);
 }
 
 TEST_F(Damage, SalvageNeverOverwritesADatabase) {
@@ -165,7 +166,7 @@ TEST_F(Damage, C_E5_FullDiskStopsNewWorkAndLosesNothing) {
   int accepted = 0;
   Error failure;
   for (int wave = 0; wave < 1000; ++wave) {
-    auto outcome = store->applyCommand(waveAssign("c-" + std::to_string(wave), "W-" + std::to_string(wave),
+    auto outcome = Commands(*store).apply(waveAssign("c-" + std::to_string(wave), "W-" + std::to_string(wave),
                                                   1, pickTasks("T" + std::to_string(wave) + "-", 100)));
     if (!outcome) {
       failure = outcome.error();
@@ -193,7 +194,7 @@ TEST_F(Damage, C_E5_FullDiskStopsNewWorkAndLosesNothing) {
   // With room again the agent works on, seq continuing without a gap.
   auto roomy = open();
   EXPECT_TRUE(roomy->health().acceptingWork);
-  auto outcome = roomy->applyCommand(waveAssign("c-x", "W-x", 1, pickTasks("X-", 100)));
+  auto outcome = Commands(*roomy).apply(waveAssign("c-x", "W-x", 1, pickTasks("X-", 100)));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->resultSeq, accepted + 1);
   SQLite::Database db(options().path.string(), SQLite::OPEN_READONLY);
@@ -205,7 +206,7 @@ TEST_F(Damage, WritesThatFitAgainClearTheFullFlag) {
   o.maxSizeBytes = 256 * 1024;
   auto store = open(o);
   for (int wave = 0; wave < 1000; ++wave) {
-    if (!store->applyCommand(waveAssign("c-" + std::to_string(wave), "W-" + std::to_string(wave), 1,
+    if (!Commands(*store).apply(waveAssign("c-" + std::to_string(wave), "W-" + std::to_string(wave), 1,
                                         pickTasks("T" + std::to_string(wave) + "-", 200)))) {
       break;
     }

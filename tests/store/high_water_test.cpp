@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "agent/store/high_water.h"
+#include "agent/commands/commands.h"
 #include "agent/store/salvage.h"
 #include "store_test_support.h"
 
@@ -42,7 +43,7 @@ Used useNumbers(StoreTest& test, std::unique_ptr<TaskStore> store, int n) {
   Used used;
   used.maxSession = *store->nextSession();
   used.maxSession = *store->nextSession();
-  EXPECT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 20))));
+  EXPECT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, pickTasks("T-", 20))));
   for (int i = 1; i < n; ++i) {
     sync::EventDraft d;
     d.type = "device.status";

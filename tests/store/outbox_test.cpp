@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store_test_support.h"
+#include "agent/commands/commands.h"
 
 namespace floorlink::agent::testing {
 namespace {
@@ -34,7 +35,7 @@ TEST_F(Outbox, C_E1_SeqStartsAtOneAndGrowsByOneAcrossReopen) {
 
 TEST_F(Outbox, C_E1_RolledBackTransactionUsesNoSeq) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
   {
     auto tx = store->begin();
     ASSERT_TRUE(tx);
@@ -48,7 +49,7 @@ TEST_F(Outbox, C_E1_RolledBackTransactionUsesNoSeq) {
 
 TEST_F(Outbox, C_E2_TaskChangeAndEventsCommitTogether) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
   std::vector<CommitNotice> notices;
   store->setCommitListener([&](const CommitNotice& n) { notices.push_back(n); });
   auto tx = store->begin();
@@ -186,16 +187,6 @@ TEST_F(Outbox, C_P3_SessionCounterIsPersisted) {
   }
   auto store = open();
   EXPECT_EQ(*store->nextSession(), 3u);
-}
-
-TEST_F(Outbox, HealthCarriesDevicesFromTheAgent) {
-  auto store = open();
-  EXPECT_TRUE(store->health().acceptingWork);
-  store->setDeviceHealthSource([] {
-    return std::vector<sync::ComponentHealth>{{"scan1", "scanner", "ok", ""}};
-  });
-  ASSERT_EQ(store->health().devices.size(), 1u);
-  EXPECT_EQ(store->health().devices[0].id, "scan1");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/store/schema.h"
+#include "agent/commands/commands.h"
 #include "store_test_support.h"
 
 namespace floorlink::agent::testing {
@@ -158,7 +159,7 @@ TEST_P(SchemaUpgrade, UpgradesKeepingEveryRow) {
       EXPECT_EQ((*parcel)->taskId, "S-old");
     }
     // The old inbox still deduplicates.
-    auto again = store->applyCommand(waveAssign("c-old", "W-old", 1, {pickTask("T-x")}));
+    auto again = Commands(*store).apply(waveAssign("c-old", "W-old", 1, {pickTask("T-x")}));
     ASSERT_TRUE(again);
     EXPECT_TRUE(again->duplicate);
     EXPECT_EQ(again->resultSeq, 3);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "store_test_support.h"
+#include "agent/commands/commands.h"
 
 namespace floorlink::agent::testing {
 namespace {
@@ -32,7 +33,7 @@ TEST(TaskStateMachine, OnlyLegalTransitions) {
 
 TEST_F(Tasks, IllegalTransitionIsRefusedAndChangesNothing) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
   auto tx = store->begin();
   auto r = tx->setTaskState("T-1", TaskState::kDone);
   ASSERT_FALSE(r);
@@ -47,9 +48,9 @@ TEST_F(Tasks, IllegalTransitionIsRefusedAndChangesNothing) {
 
 TEST_F(Tasks, NextTaskOrderIsPriorityThenSequenceThenArrival) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign(
+  ASSERT_TRUE(Commands(*store).apply(waveAssign(
       "c-1", "W-low", 1, {pickTask("L-1", "cart1", 1)}, 1)));
-  ASSERT_TRUE(store->applyCommand(waveAssign(
+  ASSERT_TRUE(Commands(*store).apply(waveAssign(
       "c-2", "W-high", 1,
       {pickTask("H-nos", "cart1"), pickTask("H-30", "cart1", 30), pickTask("H-10", "cart1", 10),
        pickTask("H-10b", "cart1", 10)},
@@ -70,7 +71,7 @@ TEST_F(Tasks, NextTaskOrderIsPriorityThenSequenceThenArrival) {
 
 TEST_F(Tasks, ActiveTaskOfTheStationComesFirst) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1,
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1,
                                              {pickTask("T-1", "cart1", 1), pickTask("T-2", "cart1", 2)})));
   auto tx = store->begin();
   ASSERT_TRUE(tx->setTaskState("T-2", TaskState::kActive, {.claimedBy = "cart1"}));
@@ -83,7 +84,7 @@ TEST_F(Tasks, UnassignedTasksGoToAnyStationOfTheirKind) {
   sync::TaskSpec pack = pickTask("P-1", "");
   pack.kind = sync::TaskKind::kPack;
   pack.pack.lines = {{"SKU-1", "", 2}, {"SKU-2", "", 3}};
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-any", ""), pack})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-any", ""), pack})));
   EXPECT_EQ((*store->nextTask("cart7", sync::TaskKind::kPick))->taskId, "T-any");
   EXPECT_EQ((*store->nextTask("pack1", sync::TaskKind::kPack))->taskId, "P-1");
   EXPECT_EQ((*store->nextTask("pack1", sync::TaskKind::kPack))->qty, 5);
@@ -103,7 +104,7 @@ TEST_F(Tasks, UnassignedTasksGoToAnyStationOfTheirKind) {
 
 TEST_F(Tasks, OtherStationsTasksAreNotOffered) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1", "cart2")})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1", "cart2")})));
   EXPECT_FALSE(store->nextTask("cart1", sync::TaskKind::kPick)->has_value());
 }
 
@@ -134,8 +135,8 @@ TEST_F(Tasks, LookupsThroughLiveTasksUseTheirIndexes) {
 
 TEST_F(Tasks, ListFiltersByWaveStationAndState) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("A", "cart1"), pickTask("B", "cart2")})));
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-2", "W-2", 1, {pickTask("C", "cart1")})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("A", "cart1"), pickTask("B", "cart2")})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-2", "W-2", 1, {pickTask("C", "cart1")})));
   auto tx = store->begin();
   ASSERT_TRUE(tx->setTaskState("C", TaskState::kActive));
   ASSERT_TRUE(tx->commit());
@@ -153,7 +154,7 @@ TEST_F(Tasks, ListFiltersByWaveStationAndState) {
 // the first one's view was (issue 13, defect 4).
 TEST_F(Tasks, ClaimByASecondStationIsRefused) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1", ""), pickTask("T-2", "cart9")})));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1", ""), pickTask("T-2", "cart9")})));
   {
     auto tx = store->begin();
     ASSERT_TRUE(tx->setTaskState("T-1", TaskState::kActive, TaskUpdate{.claimedBy = "cart1"}));
@@ -210,7 +211,7 @@ TEST_F(Tasks, PackAndShipLookupsFindTheNewestOfAHugeQueue) {
   }
   for (size_t at = 0; at < tasks.size(); at += 50'000) {
     std::vector<sync::TaskSpec> part(tasks.begin() + at, tasks.begin() + std::min(tasks.size(), at + 50'000));
-    ASSERT_EQ(store->applyCommand(waveAssign("c-" + std::to_string(at), "W-" + std::to_string(at), 1, part))->status,
+    ASSERT_EQ(Commands(*store).apply(waveAssign("c-" + std::to_string(at), "W-" + std::to_string(at), 1, part))->status,
               "accepted");
   }
   auto pack = store->findPendingPack("pack1", "O100008");
@@ -236,7 +237,7 @@ TEST_F(Tasks, ShipDoorIsNotABin) {
   t.ship.door = "D3";
   t.json = nlohmann::json{{"task_id", "S-1"}, {"kind", "ship"}, {"order_id", "O-1"}, {"tracking", "1ZA"},
                           {"door", "D3"}}.dump();
-  ASSERT_EQ(store->applyCommand(waveAssign("c-1", "W-1", 1, {t, pickTask("T-1")}))->status, "accepted");
+  ASSERT_EQ(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {t, pickTask("T-1")}))->status, "accepted");
   auto ship = store->findTask("S-1");
   ASSERT_TRUE(ship && ship->has_value());
   EXPECT_EQ((*ship)->door, "D3");

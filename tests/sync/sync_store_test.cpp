@@ -3,6 +3,7 @@
 // reaches …/state at once (C-E5), and seq_gap after a lost database (C-E6).
 #include <gtest/gtest.h>
 
+#include "agent/port/oms_port.h"
 #include "agent/store/task_store.h"
 #include "tests/sync/sync_test_util.h"
 
@@ -27,7 +28,10 @@ class SyncStoreTest : public SyncHarness {
  protected:
   void TearDown() override {
     destroySync();
-    loop_.call([&] { store_.reset(); });
+    loop_.call([&] {
+      port_.reset();
+      store_.reset();
+    });
     SyncHarness::TearDown();
   }
 
@@ -44,6 +48,7 @@ class SyncStoreTest : public SyncHarness {
       auto s = agent::TaskStore::open(o, clock_);
       ASSERT_TRUE(s) << s.error().describe();
       store_ = std::move(*s);
+      port_ = std::make_unique<agent::OmsPort>(*store_);
       store_->setHealthListener([this] {
         if (sync_) sync_->notifyHealthChanged();
       });
@@ -55,7 +60,7 @@ class SyncStoreTest : public SyncHarness {
 
   Status startStoreSync(config::Config cfg) {
     return loop_.call([&]() -> Status {
-      auto s = Sync::create(loop_.loop(), cfg, *store_, Logger());
+      auto s = Sync::create(loop_.loop(), cfg, *port_, Logger());
       if (!s) return std::unexpected(s.error());
       sync_ = std::move(*s);
       return sync_->start();
@@ -64,6 +69,7 @@ class SyncStoreTest : public SyncHarness {
 
   FakeClock clock_;
   std::unique_ptr<agent::TaskStore> store_;
+  std::unique_ptr<agent::OmsPort> port_;  // after store_: destroyed first
 };
 
 TEST_F(SyncStoreTest, C_C2_A50000TaskWaveOfSeveralMiBIsAcceptedOnceByDefault) {
@@ -133,6 +139,7 @@ TEST_F(SyncStoreTest, C_E6_ALostDatabaseIsAnnouncedWithSeqGapInTheState) {
   loop_.call([&] {
     firstSession = *store_->nextSession();
     for (int i = 0; i < 11; ++i) ASSERT_TRUE(store_->appendEvent({.type = "device.status"}));
+    port_.reset();
     store_.reset();
   });
   for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(storeOptions().path.string() + s);

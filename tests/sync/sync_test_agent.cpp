@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "agent/port/oms_port.h"
 #include "agent/store/task_store.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
   cfg.mqtt.backoffMax = 800ms;
   cfg.mqtt.ackTimeout = std::chrono::seconds(ackTimeoutS);
   cfg.mqtt.inflight = 16;
-  auto s = fl::sync::Sync::create(**loop, cfg, **store, fl::Logger());
+  fl::agent::OmsPort port(**store);
+  auto s = fl::sync::Sync::create(**loop, cfg, port, fl::Logger());
   if (!s) {
     std::fprintf(stderr, "sync: %s\n", s.error().describe().c_str());
     return 3;

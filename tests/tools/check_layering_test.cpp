@@ -72,6 +72,22 @@ TEST_F(CheckLayering, AWorkflowIncludingItsStationFails) {
   EXPECT_NE(r.out.find("agent/workflows must not include agent/stations"), std::string::npos) << r.out;
 }
 
+TEST_F(CheckLayering, TheStoreIncludingTheCommandsFails) {
+  plant("agent/store/task_store.cpp", "#include \"agent/commands/commands.h\"");
+  auto r = check();
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.out.find("agent/store must not include agent/commands"), std::string::npos) << r.out;
+}
+
+TEST_F(CheckLayering, CommandsReachingIntoTheStoresSqliteFail) {
+  // store_impl.h is the store's inside (SQLiteCpp): commands use
+  // StoreTransaction, never the connection.
+  plant("agent/commands/commands.cpp", "#include \"agent/store/store_impl.h\"");
+  auto r = check();
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.out.find("agent/store/store_impl.h"), std::string::npos) << r.out;
+}
+
 TEST_F(CheckLayering, APahoTypeInAHeaderUsedElsewhereFails) {
   plant("sync/sync.h", "#include <mqtt/async_client.h>");
   auto r = check();

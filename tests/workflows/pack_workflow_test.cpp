@@ -1,6 +1,7 @@
 // PackWorkflow over a real store with a FakeScale: weighing, tolerance,
 // the platter guard, and resuming without weighing again.
 #include "tests/workflows/workflow_test_support.h"
+#include "agent/commands/commands.h"
 
 namespace floorlink::agent::testing {
 namespace {
@@ -84,7 +85,7 @@ TEST_F(Pack, ACancelledTaskStopsTheBench) {
   assign({packJson("P-1", 1000, 20)});
   auto s = makeStation("pack1", config::StationKind::kPack, true);
   scan(*s, "O-P-1");
-  auto r = store_->applyCommand(taskCancel("c-x", "P-1", "customer"));
+  auto r = Commands(*store_).apply(taskCancel("c-x", "P-1", "customer"));
   ASSERT_TRUE(r);
   s->onTaskChanged(TaskChange{"P-1", "W-c-1", "pack1", TaskState::kActive, TaskState::kCancelled});
   EXPECT_EQ(s->view().step, Step::kIdle);

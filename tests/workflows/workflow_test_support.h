@@ -9,6 +9,7 @@
 #include <map>
 
 #include "agent/stations/station.h"
+#include "agent/commands/commands.h"
 #include "sync/command_parser.h"
 #include "tests/store/store_test_support.h"
 
@@ -111,7 +112,7 @@ class WorkflowTest : public StoreTest {
       ASSERT_TRUE(spec) << spec.error().message;
       w.tasks.push_back(*spec);
     }
-    auto r = store_->applyCommand(sync::Command{cmdId, "wave.assign", 0, std::move(w)});
+    auto r = Commands(*store_).apply(sync::Command{cmdId, "wave.assign", 0, std::move(w)});
     ASSERT_TRUE(r && r->status == "accepted");
   }
 

@@ -12,8 +12,9 @@
 #include <random>
 
 #include "agent/store/salvage.h"
+#include "agent/commands/commands.h"
 #include "core/event_loop.h"
-#include "store_test_support.h"
+#include "tests/store/store_test_support.h"
 
 namespace floorlink::agent::testing {
 namespace {
@@ -49,8 +50,8 @@ int resultEvents(TaskStore& store, const std::string& cmdId) {
 
 TEST_F(Ingest, C_C2_BigWaveIsInvisibleUntilItsFinalStepWhileStationsWork) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-small", "W-small", 1, pickTasks("S-", 50, "cart9"))));
-  auto app = store->startCommand(waveAssign("c-big", "W-big", 1, pickTasks("B-", 5000, "cart1")));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-small", "W-small", 1, pickTasks("S-", 50, "cart9"))));
+  auto app = Commands(*store).start(waveAssign("c-big", "W-big", 1, pickTasks("B-", 5000, "cart1")));
   int steps = 0;
   int stationSteps = 0;
   auto outcome = runSteps(*app, steps, [&] {
@@ -88,7 +89,7 @@ TEST_F(Ingest, C_C2_BigWaveIsInvisibleUntilItsFinalStepWhileStationsWork) {
   EXPECT_EQ(resultEvents(*store, "c-big"), 1);
 
   // C-C1: the same command again changes nothing, in one step.
-  auto again = store->startCommand(waveAssign("c-big", "W-big", 1, pickTasks("B-", 5000, "cart1")));
+  auto again = Commands(*store).start(waveAssign("c-big", "W-big", 1, pickTasks("B-", 5000, "cart1")));
   steps = 0;
   auto dup = runSteps(*again, steps);
   ASSERT_TRUE(dup);
@@ -103,7 +104,7 @@ TEST_F(Ingest, ASliceOverItsTimeBudgetEndsEarly) {
   auto o = options();
   o.ingestSliceBudget = std::chrono::milliseconds(1);
   auto store = open(o);
-  auto app = store->startCommand(waveAssign("c-big", "W-big", 1, pickTasks("B-", 5000, "cart1")));
+  auto app = Commands(*store).start(waveAssign("c-big", "W-big", 1, pickTasks("B-", 5000, "cart1")));
   int steps = 0;
   auto outcome = runSteps(*app, steps);
   ASSERT_TRUE(outcome) << outcome.error().describe();
@@ -115,8 +116,8 @@ TEST_F(Ingest, ASliceOverItsTimeBudgetEndsEarly) {
 
 TEST_F(Ingest, TaskIdOfAnotherWaveRejectsTheWholeStagedWave) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("B-3000")})));
-  auto app = store->startCommand(waveAssign("c-2", "W-2", 1, pickTasks("B-", 4000)));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("B-3000")})));
+  auto app = Commands(*store).start(waveAssign("c-2", "W-2", 1, pickTasks("B-", 4000)));
   int steps = 0;
   auto outcome = runSteps(*app, steps);
   ASSERT_TRUE(outcome) << outcome.error().describe();
@@ -132,7 +133,7 @@ TEST_F(Ingest, TaskIdOfAnotherWaveRejectsTheWholeStagedWave) {
 
 TEST_F(Ingest, C_C3_StagedRevisionReplacesWhatNeverStartedAndKeepsTheRest) {
   auto store = open();
-  auto first = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
+  auto first = Commands(*store).start(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
   int steps = 0;
   ASSERT_TRUE(runSteps(*first, steps));
   for (const char* id : {"T-5", "T-7"}) {
@@ -142,7 +143,7 @@ TEST_F(Ingest, C_C3_StagedRevisionReplacesWhatNeverStartedAndKeepsTheRest) {
   }
   auto tasks = pickTasks("T-", 3500);
   for (auto& t : tasks) t.pick.qty = 9;
-  auto second = store->startCommand(waveAssign("c-2", "W-1", 2, tasks));
+  auto second = Commands(*store).start(waveAssign("c-2", "W-1", 2, tasks));
   auto outcome = runSteps(*second, steps, [&] {
     // The old revision stays whole until the final step answers the
     // command (then the replaced rows are swept, a slice per step).
@@ -171,12 +172,12 @@ TEST_F(Ingest, C_C3_StagedRevisionReplacesWhatNeverStartedAndKeepsTheRest) {
 // visible (it joins the new generation).
 TEST_F(Ingest, C_C3_TaskClaimedWhileTheRevisionIsStagedIsKeptOnce) {
   auto store = open();
-  auto first = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
+  auto first = Commands(*store).start(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
   int steps = 0;
   ASSERT_TRUE(runSteps(*first, steps));
   auto tasks = pickTasks("T-", 3000);
   for (auto& t : tasks) t.pick.qty = 9;
-  auto second = store->startCommand(waveAssign("c-2", "W-1", 2, tasks));
+  auto second = Commands(*store).start(waveAssign("c-2", "W-1", 2, tasks));
   bool claimed = false;
   auto outcome = runSteps(*second, steps, [&] {
     if (claimed || count(options().path, "SELECT count(*) FROM tasks WHERE revision = 2") == 0) return;
@@ -202,7 +203,7 @@ TEST_F(Ingest, C_C3_TaskClaimedWhileTheRevisionIsStagedIsKeptOnce) {
   EXPECT_EQ((*store->findTask("T-2500"))->state, TaskState::kPending);
   EXPECT_EQ(store->taskCounts()->pending, 3000);
   // A third revision replaces it like any pending task, leaving one row.
-  auto third = store->startCommand(waveAssign("c-3", "W-1", 3, pickTasks("T-", 3000)));
+  auto third = Commands(*store).start(waveAssign("c-3", "W-1", 3, pickTasks("T-", 3000)));
   ASSERT_TRUE(runSteps(*third, steps));
   EXPECT_EQ(store->tasks({.waveId = "W-1", .limit = 10000})->size(), 3000u);
   EXPECT_EQ(count(options().path, "SELECT count(*) FROM tasks WHERE task_id = 'T-2500'"), 1);
@@ -211,7 +212,7 @@ TEST_F(Ingest, C_C3_TaskClaimedWhileTheRevisionIsStagedIsKeptOnce) {
 TEST_F(Ingest, AnAbandonedIngestLeavesNothingAndTheResendAppliesOnce) {
   auto store = open();
   {
-    auto app = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
+    auto app = Commands(*store).start(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
     ASSERT_TRUE(app->step());
     ASSERT_TRUE(app->step());
     EXPECT_GT(count(options().path, "SELECT count(*) FROM tasks WHERE id NOT IN (SELECT id FROM live_tasks)"), 0);
@@ -221,7 +222,7 @@ TEST_F(Ingest, AnAbandonedIngestLeavesNothingAndTheResendAppliesOnce) {
   EXPECT_EQ(store->taskCounts()->pending, 0);
   EXPECT_EQ(store->tasks({.waveId = "W-1"})->size(), 0u);
   EXPECT_TRUE(events(*store).empty());  // no cmd.result: the OMS sends it again
-  auto app = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
+  auto app = Commands(*store).start(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
   int steps = 0;
   auto outcome = runSteps(*app, steps);
   ASSERT_TRUE(outcome);
@@ -238,8 +239,8 @@ TEST_F(Ingest, AnAbandonedIngestLeavesNothingAndTheResendAppliesOnce) {
 TEST_F(Ingest, SalvageSweepsAnUnfinishedIngestInsteadOfInventingAWave) {
   {
     auto store = open();
-    ASSERT_TRUE(store->applyCommand(waveAssign("c-0", "W-0", 1, pickTasks("K-", 10))));
-    auto app = store->startCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
+    ASSERT_TRUE(Commands(*store).apply(waveAssign("c-0", "W-0", 1, pickTasks("K-", 10))));
+    auto app = Commands(*store).start(waveAssign("c-1", "W-1", 1, pickTasks("T-", 3000)));
     ASSERT_TRUE(app->step());
     ASSERT_TRUE(app->step());
     ASSERT_TRUE(app->step());
@@ -260,10 +261,10 @@ TEST_F(Ingest, ScansAtAnotherStationDuringA50000TaskIngestOnTheLoop) {
   // The agent's shape: one loop thread; the ingest posts its next slice,
   // a timer stands in for a picker scanning at another station.
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-small", "W-small", 1, pickTasks("S-", 2000, "cart9"))));
+  ASSERT_TRUE(Commands(*store).apply(waveAssign("c-small", "W-small", 1, pickTasks("S-", 2000, "cart9"))));
   auto loop = EventLoop::create();
   ASSERT_TRUE(loop);
-  auto app = store->startCommand(waveAssign("c-big", "W-big", 1, pickTasks("B-", 50000, "cart1")));
+  auto app = Commands(*store).start(waveAssign("c-big", "W-big", 1, pickTasks("B-", 50000, "cart1")));
   std::optional<Result<sync::CommandOutcome>> done;
   std::function<void()> step = [&] {
     auto r = app->step();
@@ -329,7 +330,7 @@ void say(int fd, const std::string& line) {
   FakeClock clock;
   auto opened = TaskStore::open(options, clock);
   if (!opened) ::_exit(3);
-  auto app = (*opened)->startCommand(command);
+  auto app = Commands(**opened).start(command);
   for (int n = 1;; ++n) {
     auto r = app->step();
     if (!r) ::_exit(5);
@@ -399,7 +400,7 @@ void checkAllOrNothing(const Clock& clock, const StoreOptions& options, const sy
     EXPECT_EQ(ofRevision, 0);
   }
   // The OMS sends it again (no cmd.result, or it was not acknowledged).
-  auto app = store.startCommand(command);
+  auto app = Commands(store).start(command);
   int steps = 0;
   auto outcome = runSteps(*app, steps);
   ASSERT_TRUE(outcome) << outcome.error().describe();
@@ -452,7 +453,7 @@ TEST_F(IngestCrash, C_C3_SigkillDuringARevisionKeepsTheOldRevisionWholeOrApplies
   auto tasks = pickTasks("T-", 20000);
   {
     auto store = open();
-    auto app = store->startCommand(waveAssign("c-1", "W-1", 1, tasks));
+    auto app = Commands(*store).start(waveAssign("c-1", "W-1", 1, tasks));
     int steps = 0;
     ASSERT_TRUE(runSteps(*app, steps));
     auto tx = store->begin();

@@ -1,16 +1,17 @@
 // Applying OMS commands: C-C1 .. C-C6, C-E1, C-E3.
 #include <gtest/gtest.h>
 
-#include "store_test_support.h"
+#include "tests/store/store_test_support.h"
+#include "agent/commands/commands.h"
 
 namespace floorlink::agent::testing {
 namespace {
 
-using Commands = StoreTest;
+using CommandSemantics = StoreTest;
 
-TEST_F(Commands, WaveAssignStoresTasksAndAnswersAcceptedWithContractBytes) {
+TEST_F(CommandSemantics, WaveAssignStoresTasksAndAnswersAcceptedWithContractBytes) {
   auto store = open();
-  auto outcome = store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")}));
+  auto outcome = agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")}));
   ASSERT_TRUE(outcome) << outcome.error().describe();
   EXPECT_EQ(outcome->status, "accepted");
   EXPECT_FALSE(outcome->duplicate);
@@ -32,11 +33,11 @@ TEST_F(Commands, WaveAssignStoresTasksAndAnswersAcceptedWithContractBytes) {
   EXPECT_EQ(parse((*task)->specJson)["task_id"], "T-1");
 }
 
-TEST_F(Commands, C_C1_RepeatedCmdIdChangesNothingAndAnswersDuplicateWithFirstStatus) {
+TEST_F(CommandSemantics, C_C1_RepeatedCmdIdChangesNothingAndAnswersDuplicateWithFirstStatus) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
   // Same cmd_id, different content: still only a repeat.
-  auto again = store->applyCommand(waveAssign("c-1", "W-1", 2, {pickTask("T-9")}));
+  auto again = agent::Commands(*store).apply(waveAssign("c-1", "W-1", 2, {pickTask("T-9")}));
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->status, "accepted");
@@ -52,13 +53,13 @@ TEST_F(Commands, C_C1_RepeatedCmdIdChangesNothingAndAnswersDuplicateWithFirstSta
   EXPECT_EQ(evts[1]["wave_id"], "W-1");
 }
 
-TEST_F(Commands, C_C1_RepeatOfRejectedCommandKeepsItsErrors) {
+TEST_F(CommandSemantics, C_C1_RepeatOfRejectedCommandKeepsItsErrors) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 3, {pickTask("T-1")})));
-  auto stale = store->applyCommand(waveAssign("c-2", "W-1", 2, {pickTask("T-2")}));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 3, {pickTask("T-1")})));
+  auto stale = agent::Commands(*store).apply(waveAssign("c-2", "W-1", 2, {pickTask("T-2")}));
   ASSERT_TRUE(stale);
   EXPECT_EQ(stale->status, "rejected");
-  auto repeat = store->applyCommand(waveAssign("c-2", "W-1", 2, {pickTask("T-2")}));
+  auto repeat = agent::Commands(*store).apply(waveAssign("c-2", "W-1", 2, {pickTask("T-2")}));
   ASSERT_TRUE(repeat);
   EXPECT_EQ(repeat->status, "rejected");
   EXPECT_TRUE(repeat->duplicate);
@@ -68,18 +69,18 @@ TEST_F(Commands, C_C1_RepeatOfRejectedCommandKeepsItsErrors) {
   EXPECT_EQ(evts[2]["data"]["errors"][0]["code"], "stale_revision");
 }
 
-TEST_F(Commands, C_C1_RejectCommandIsDeduplicatedToo) {
+TEST_F(CommandSemantics, C_C1_RejectCommandIsDeduplicatedToo) {
   auto store = open();
   sync::RejectedCommand bad{"c-7", "wave.assign", {{"tasks[3].qty", "out_of_range", "qty must be >= 1"}}};
-  auto first = store->rejectCommand(bad);
+  auto first = agent::Commands(*store).reject(bad);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, "rejected");
   EXPECT_FALSE(first->duplicate);
-  auto second = store->rejectCommand(bad);
+  auto second = agent::Commands(*store).reject(bad);
   ASSERT_TRUE(second);
   EXPECT_TRUE(second->duplicate);
   // A valid command reusing that cmd_id is a repeat as well: nothing applied.
-  auto third = store->applyCommand(waveAssign("c-7", "W-1", 1, {pickTask("T-1")}));
+  auto third = agent::Commands(*store).apply(waveAssign("c-7", "W-1", 1, {pickTask("T-1")}));
   ASSERT_TRUE(third);
   EXPECT_TRUE(third->duplicate);
   EXPECT_EQ(third->status, "rejected");
@@ -91,11 +92,11 @@ TEST_F(Commands, C_C1_RejectCommandIsDeduplicatedToo) {
   EXPECT_EQ(evts[2]["data"]["errors"], evts[0]["data"]["errors"]);
 }
 
-TEST_F(Commands, C_C2_WaveWithDuplicateTaskIdIsRejectedWhole) {
+TEST_F(CommandSemantics, C_C2_WaveWithDuplicateTaskIdIsRejectedWhole) {
   auto store = open();
   auto tasks = pickTasks("T-", 5);
   tasks.push_back(pickTask("T-2"));
-  auto outcome = store->applyCommand(waveAssign("c-1", "W-1", 1, tasks));
+  auto outcome = agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, tasks));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "rejected");
   auto evts = events(*store);
@@ -108,10 +109,10 @@ TEST_F(Commands, C_C2_WaveWithDuplicateTaskIdIsRejectedWhole) {
   EXPECT_TRUE(store->waves()->empty());
 }
 
-TEST_F(Commands, C_C2_TaskIdOfAnotherWaveRejectsTheWave) {
+TEST_F(CommandSemantics, C_C2_TaskIdOfAnotherWaveRejectsTheWave) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
-  auto outcome = store->applyCommand(waveAssign("c-2", "W-2", 1, {pickTask("T-5"), pickTask("T-1")}));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  auto outcome = agent::Commands(*store).apply(waveAssign("c-2", "W-2", 1, {pickTask("T-5"), pickTask("T-1")}));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "rejected");
   auto evts = events(*store);
@@ -119,10 +120,10 @@ TEST_F(Commands, C_C2_TaskIdOfAnotherWaveRejectsTheWave) {
   EXPECT_FALSE(store->findTask("T-5")->has_value());
 }
 
-TEST_F(Commands, C_C3_SameRevisionUnderNewCmdIdIsADuplicate) {
+TEST_F(CommandSemantics, C_C3_SameRevisionUnderNewCmdIdIsADuplicate) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
-  auto again = store->applyCommand(waveAssign("c-2", "W-1", 1, {pickTask("T-1"), pickTask("T-2")}));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  auto again = agent::Commands(*store).apply(waveAssign("c-2", "W-1", 1, {pickTask("T-1"), pickTask("T-2")}));
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->status, "accepted");
@@ -132,9 +133,9 @@ TEST_F(Commands, C_C3_SameRevisionUnderNewCmdIdIsADuplicate) {
   EXPECT_EQ(evts[1]["data"]["duplicate"], true);
 }
 
-TEST_F(Commands, C_C3_HigherRevisionReplacesUnstartedTasksAndListsKept) {
+TEST_F(CommandSemantics, C_C3_HigherRevisionReplacesUnstartedTasksAndListsKept) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(
+  ASSERT_TRUE(agent::Commands(*store).apply(
       waveAssign("c-1", "W-1", 1, {pickTask("T-1"), pickTask("T-2"), pickTask("T-3"), pickTask("T-4")})));
   {
     auto tx = store->begin();
@@ -148,7 +149,7 @@ TEST_F(Commands, C_C3_HigherRevisionReplacesUnstartedTasksAndListsKept) {
   store->setCommitListener([&](const CommitNotice& n) { notices.push_back(n); });
   auto t1 = pickTask("T-1", "cart9");  // started: its new spec is ignored
   auto outcome =
-      store->applyCommand(waveAssign("c-2", "W-1", 2, {t1, pickTask("T-3", "cart2"), pickTask("T-5")}, 7));
+      agent::Commands(*store).apply(waveAssign("c-2", "W-1", 2, {t1, pickTask("T-3", "cart2"), pickTask("T-5")}, 7));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "accepted");
   auto evts = events(*store);
@@ -172,10 +173,10 @@ TEST_F(Commands, C_C3_HigherRevisionReplacesUnstartedTasksAndListsKept) {
   EXPECT_EQ(notices[0].taskChanges.size(), 2u);  // T-3 and T-4 (replaced)
 }
 
-TEST_F(Commands, C_C3_LowerRevisionIsRejectedStale) {
+TEST_F(CommandSemantics, C_C3_LowerRevisionIsRejectedStale) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 2, {pickTask("T-1")})));
-  auto outcome = store->applyCommand(waveAssign("c-2", "W-1", 1, {pickTask("T-7")}));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 2, {pickTask("T-1")})));
+  auto outcome = agent::Commands(*store).apply(waveAssign("c-2", "W-1", 1, {pickTask("T-7")}));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "rejected");
   auto evts = events(*store);
@@ -184,16 +185,16 @@ TEST_F(Commands, C_C3_LowerRevisionIsRejectedStale) {
   EXPECT_FALSE(store->findTask("T-7")->has_value());
 }
 
-TEST_F(Commands, C_C6_CancellingADoneTaskIsRejectedAlreadyDone) {
+TEST_F(CommandSemantics, C_C6_CancellingADoneTaskIsRejectedAlreadyDone) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
   {
     auto tx = store->begin();
     ASSERT_TRUE(tx->setTaskState("T-1", TaskState::kActive));
     ASSERT_TRUE(tx->setTaskState("T-1", TaskState::kDone));
     ASSERT_TRUE(tx->commit());
   }
-  auto outcome = store->applyCommand(taskCancel("c-2", "T-1"));
+  auto outcome = agent::Commands(*store).apply(taskCancel("c-2", "T-1"));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "rejected");
   auto evts = events(*store);
@@ -202,9 +203,9 @@ TEST_F(Commands, C_C6_CancellingADoneTaskIsRejectedAlreadyDone) {
   EXPECT_EQ((*store->findTask("T-1"))->state, TaskState::kDone);
 }
 
-TEST_F(Commands, C_C6_CancellingAnActiveTaskCancelsItAndTellsTheStation) {
+TEST_F(CommandSemantics, C_C6_CancellingAnActiveTaskCancelsItAndTellsTheStation) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, {pickTask("T-1")})));
   {
     auto tx = store->begin();
     ASSERT_TRUE(tx->setTaskState("T-1", TaskState::kActive, {.claimedBy = "cart1", .operatorId = "op-4"}));
@@ -212,7 +213,7 @@ TEST_F(Commands, C_C6_CancellingAnActiveTaskCancelsItAndTellsTheStation) {
   }
   std::vector<CommitNotice> notices;
   store->setCommitListener([&](const CommitNotice& n) { notices.push_back(n); });
-  auto outcome = store->applyCommand(taskCancel("c-2", "T-1", "customer called"));
+  auto outcome = agent::Commands(*store).apply(taskCancel("c-2", "T-1", "customer called"));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "accepted");
   EXPECT_EQ((*store->findTask("T-1"))->state, TaskState::kCancelled);
@@ -230,17 +231,17 @@ TEST_F(Commands, C_C6_CancellingAnActiveTaskCancelsItAndTellsTheStation) {
   EXPECT_EQ(notices[0].taskChanges[0].to, TaskState::kCancelled);
 }
 
-TEST_F(Commands, TaskCancelOfUnknownTaskIsRejected) {
+TEST_F(CommandSemantics, TaskCancelOfUnknownTaskIsRejected) {
   auto store = open();
-  auto outcome = store->applyCommand(taskCancel("c-1", "T-404"));
+  auto outcome = agent::Commands(*store).apply(taskCancel("c-1", "T-404"));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "rejected");
   EXPECT_EQ(events(*store)[0]["data"]["errors"][0]["code"], "unknown_task");
 }
 
-TEST_F(Commands, WaveCancelCancelsOpenTasksAndKeepsFinishedOnes) {
+TEST_F(CommandSemantics, WaveCancelCancelsOpenTasksAndKeepsFinishedOnes) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 4))));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, pickTasks("T-", 4))));
   {
     auto tx = store->begin();
     ASSERT_TRUE(tx->setTaskState("T-0", TaskState::kActive));
@@ -248,7 +249,7 @@ TEST_F(Commands, WaveCancelCancelsOpenTasksAndKeepsFinishedOnes) {
     ASSERT_TRUE(tx->setTaskState("T-1", TaskState::kActive));
     ASSERT_TRUE(tx->commit());
   }
-  auto outcome = store->applyCommand(waveCancel("c-2", "W-1", "truck left"));
+  auto outcome = agent::Commands(*store).apply(waveCancel("c-2", "W-1", "truck left"));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "accepted");
   auto counts = store->taskCounts();
@@ -260,37 +261,37 @@ TEST_F(Commands, WaveCancelCancelsOpenTasksAndKeepsFinishedOnes) {
   for (const auto& e : evts) cancelled += e["type"] == "task.cancelled";
   EXPECT_EQ(cancelled, 3);
   EXPECT_EQ(store->waves()->front().state, WaveState::kCancelled);
-  auto unknown = store->applyCommand(waveCancel("c-3", "W-9"));
+  auto unknown = agent::Commands(*store).apply(waveCancel("c-3", "W-9"));
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, "rejected");
 }
 
-TEST_F(Commands, HigherRevisionReopensACancelledWave) {
+TEST_F(CommandSemantics, HigherRevisionReopensACancelledWave) {
   auto store = open();
-  ASSERT_TRUE(store->applyCommand(waveAssign("c-1", "W-1", 1, pickTasks("T-", 2))));
-  ASSERT_TRUE(store->applyCommand(waveCancel("c-2", "W-1")));
-  auto outcome = store->applyCommand(waveAssign("c-3", "W-1", 2, pickTasks("T-", 3)));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveAssign("c-1", "W-1", 1, pickTasks("T-", 2))));
+  ASSERT_TRUE(agent::Commands(*store).apply(waveCancel("c-2", "W-1")));
+  auto outcome = agent::Commands(*store).apply(waveAssign("c-3", "W-1", 2, pickTasks("T-", 3)));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "accepted");
   EXPECT_EQ(store->taskCounts()->pending, 3);
   EXPECT_EQ(store->waves()->front().state, WaveState::kOpen);
 }
 
-TEST_F(Commands, ResyncIsRecordedAsAccepted) {
+TEST_F(CommandSemantics, ResyncIsRecordedAsAccepted) {
   auto store = open();
   sync::Command c;
   c.cmdId = "c-r";
   c.type = "resync";
   c.body = sync::Resync{};
-  auto outcome = store->applyCommand(c);
+  auto outcome = agent::Commands(*store).apply(c);
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "accepted");
   EXPECT_EQ(events(*store)[0]["data"]["cmd_id"], "c-r");
 }
 
-TEST_F(Commands, C_C4_InvalidMessageIsRecorded) {
+TEST_F(CommandSemantics, C_C4_InvalidMessageIsRecorded) {
   auto store = open();
-  ASSERT_TRUE(store->recordInvalid({"not_json", "{\"v\":1,\xff"}));
+  ASSERT_TRUE(agent::Commands(*store).recordInvalid({"not_json", "{\"v\":1,\xff"}));
   auto evts = events(*store);
   ASSERT_EQ(evts.size(), 1u);
   EXPECT_EQ(evts[0]["type"], "cmd.invalid");
@@ -298,15 +299,15 @@ TEST_F(Commands, C_C4_InvalidMessageIsRecorded) {
   EXPECT_EQ(store->tasks({})->size(), 0u);
 }
 
-TEST_F(Commands, AWaveOf50000TasksIsStoredAtomically) {
+TEST_F(CommandSemantics, AWaveOf50000TasksIsStoredAtomically) {
   auto store = open();
   auto tasks = pickTasks("T-", 50000);
-  auto outcome = store->applyCommand(waveAssign("c-1", "W-big", 1, tasks));
+  auto outcome = agent::Commands(*store).apply(waveAssign("c-1", "W-big", 1, tasks));
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->status, "accepted");
   EXPECT_EQ(store->taskCounts()->pending, 50000);
   // A second revision replacing all of them works too.
-  auto replaced = store->applyCommand(waveAssign("c-2", "W-big", 2, pickTasks("U-", 50000)));
+  auto replaced = agent::Commands(*store).apply(waveAssign("c-2", "W-big", 2, pickTasks("U-", 50000)));
   ASSERT_TRUE(replaced);
   EXPECT_EQ(replaced->status, "accepted");
   EXPECT_EQ(store->taskCounts()->pending, 50000);
