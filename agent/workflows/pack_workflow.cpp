@@ -201,18 +201,7 @@ void PackWorkflow::openOrder(const Scanned& s) {
   c.positionTaskId = match->taskId;
   c.step = Step::kWeighing;
   c.data = json{{"platter_must_clear", platterMustClear_}};
-  auto task = station_.commitStep(c);
-  if (!task) {
-    if (task.error().code == ErrorCode::kBusy || task.error().code == ErrorCode::kInvalidArgument) {
-      station_.reject(s, "not_expected_now", "This task is no longer available (" + task.error().message + ").");
-      loadNext();
-      station_.changed();
-    } else {
-      station_.storeFailed(task.error(), &s);
-    }
-    return;
-  }
-  station_.mutableView().task = **task;
+  if (!commitClaim(station_, s, c, "This task is no longer available", [this] { loadNext(); })) return;
   committed_ = Step::kWeighing;
   weightG_.reset();
   startWeighing();

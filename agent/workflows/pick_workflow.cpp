@@ -114,18 +114,7 @@ void PickWorkflow::onScan(const Scanned& s) {
       c.events.push_back(sync::EventDraft{.type = "task.started", .dataJson = "{}"});
       c.positionTaskId = t.taskId;
       c.step = Step::kScanItem;
-      auto task = station_.commitStep(c);
-      if (!task) {
-        if (task.error().code == ErrorCode::kBusy || task.error().code == ErrorCode::kInvalidArgument) {
-          station_.reject(s, "not_expected_now", "This task is no longer available (" + task.error().message + ").");
-          loadNext();
-          station_.changed();
-        } else {
-          station_.storeFailed(task.error(), &s);
-        }
-        return;
-      }
-      station_.mutableView().task = **task;
+      if (!commitClaim(station_, s, c, "This task is no longer available", [this] { loadNext(); })) return;
       showItemStep();
       station_.accept(s, "Bin " + t.bin + " confirmed.");
     } else if (isItem()) {

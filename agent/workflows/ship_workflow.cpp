@@ -50,16 +50,7 @@ void ShipWorkflow::onScan(const Scanned& s) {
   c.events.push_back(sync::EventDraft{.type = "ship.confirmed", .dataJson = json{{"code", code}, {"door", door}}.dump()});
   c.step = Step::kScanParcel;
   c.data = json{{"last_code", code}};
-  auto done = station_.commitStep(c);
-  if (!done) {
-    if (done.error().code == ErrorCode::kBusy || done.error().code == ErrorCode::kInvalidArgument) {
-      station_.reject(s, "not_expected_now", "This parcel can no longer be loaded (" + done.error().message + ").");
-    } else {
-      station_.storeFailed(done.error(), &s);
-    }
-    return;
-  }
-  station_.mutableView().task = **done;
+  if (!commitClaim(station_, s, c, "This parcel can no longer be loaded", nullptr)) return;
   station_.accept(s, "Parcel " + code + " loaded (order " + t.orderId + ").");
 }
 

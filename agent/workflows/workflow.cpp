@@ -92,6 +92,25 @@ std::optional<Task> nextTaskFor(WorkflowHost& host, sync::TaskKind kind, std::st
   return **next;
 }
 
+std::optional<Task> commitClaim(WorkflowHost& host, const Scanned& s, const StepCommit& step, std::string_view gone,
+                                const std::function<void()>& loadNext) {
+  auto task = host.commitStep(step);
+  if (!task) {
+    if (task.error().code == ErrorCode::kBusy || task.error().code == ErrorCode::kInvalidArgument) {
+      host.reject(s, "not_expected_now", fmt::format("{} ({}).", gone, task.error().message));
+      if (loadNext) {
+        loadNext();
+        host.changed();
+      }
+    } else {
+      host.storeFailed(task.error(), &s);
+    }
+    return std::nullopt;
+  }
+  if (*task) host.mutableView().task = **task;
+  return *task;
+}
+
 void lookForWork(WorkflowHost& host, const std::function<void()>& loadNext) {
   const auto& v = host.view();
   if (v.task || (v.step != Step::kIdle && v.step != Step::kBlocked)) return;

@@ -148,6 +148,12 @@ void stopCancelledTask(WorkflowHost& host, const std::string& taskId, std::strin
 // The station's next task of a kind; nullopt (the station shown idle, with
 // why) when there is none or the store cannot be read.
 std::optional<Task> nextTaskFor(WorkflowHost& host, sync::TaskKind kind, std::string_view kindName);
+// Commits a step that claims its task and shows the task at the station.
+// When the task is no longer there to claim (another station holds it, the
+// OMS cancelled it), the scan is rejected with `gone` and why, and
+// `loadNext` (when given) shows the next work; a store failure is reported.
+std::optional<Task> commitClaim(WorkflowHost& host, const Scanned& s, const StepCommit& step, std::string_view gone,
+                                const std::function<void()>& loadNext);
 // An idle (or blocked) station with no task looks for work again.
 void lookForWork(WorkflowHost& host, const std::function<void()>& loadNext);
 std::optional<std::string> commandOf(const drivers::ScanValue& scan);

@@ -5,11 +5,33 @@
 namespace floorlink::drivers {
 namespace {
 
+// A protocol whose replies are frames ending in a delimiter: the splitting
+// and the per-frame loop, once for all of them.
+class FramedScaleDriver : public ScaleDriver {
+ protected:
+  FramedScaleDriver(ScaleSetup& s, std::string protocol, std::string frameEnd, size_t maxFrame)
+      : ScaleDriver(*s.loop, std::move(s.id), std::move(protocol), std::move(s.transport), std::move(s.where),
+                    s.options, std::move(s.logger)),
+        splitter_(std::move(frameEnd), maxFrame) {}
+  // One complete (or overlong) frame.
+  virtual void onFrame(FrameSplitter::Frame& f, Request inFlight, std::vector<Event>& out) = 0;
+
+ private:
+  void resetFraming() override { splitter_.clear(); }
+  void onBytes(std::span<const uint8_t> bytes, Request inFlight, std::vector<Event>& out) override {
+    frames_.clear();
+    splitter_.feed(bytes, frames_);
+    for (auto& f : frames_) onFrame(f, inFlight, out);
+  }
+
+  FrameSplitter splitter_;
+  std::vector<FrameSplitter::Frame> frames_;
+};
+
 // ---------------------------------------------------------------- MT-SICS
-class MtSicsScale final : public ScaleDriver {
+class MtSicsScale final : public FramedScaleDriver {
  public:
-  explicit MtSicsScale(ScaleSetup s)
-      : ScaleDriver(*s.loop, std::move(s.id), "mt-sics", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)) {}
+  explicit MtSicsScale(ScaleSetup s) : FramedScaleDriver(s, "mt-sics", "\r\n", 256) {}
 
  protected:
   std::optional<std::string> requestBytes(Request r) const override {
@@ -27,31 +49,25 @@ class MtSicsScale final : public ScaleDriver {
     return "that the scale's interface is set to MT-SICS (host mode) with the same baud rate and format as the "
            "device address";
   }
-  void resetFraming() override { splitter_.clear(); }
-
-  void onBytes(std::span<const uint8_t> bytes, Request inFlight, std::vector<Event>& out) override {
-    frames_.clear();
-    splitter_.feed(bytes, frames_);
-    for (auto& f : frames_) {
-      Event e;
-      if (f.overlong) {
-        e.kind = Event::Kind::kGarbage;
-        e.garbage = Error{ErrorCode::kParse, "a line longer than 256 bytes: \"" + printable(f.bytes, 32) + "\""};
-        out.push_back(std::move(e));
-        continue;
-      }
-      auto reply = parseMtSicsLine(f.bytes);
-      if (!reply) {
-        e.kind = Event::Kind::kGarbage;
-        e.garbage = reply.error();
-        e.completes = inFlight != Request::kNone;
-        out.push_back(std::move(e));
-        continue;
-      }
-      interpret(*reply, inFlight, e);
-      if (e.completes) inFlight = Request::kNone;
+  void onFrame(FrameSplitter::Frame& f, Request inFlight, std::vector<Event>& out) override {
+    Event e;
+    if (f.overlong) {
+      e.kind = Event::Kind::kGarbage;
+      e.garbage = Error{ErrorCode::kParse, "a line longer than 256 bytes: \"" + printable(f.bytes, 32) + "\""};
       out.push_back(std::move(e));
+      return;
     }
+    auto reply = parseMtSicsLine(f.bytes);
+    if (!reply) {
+      e.kind = Event::Kind::kGarbage;
+      e.garbage = reply.error();
+      e.completes = inFlight != Request::kNone;
+      out.push_back(std::move(e));
+      return;
+    }
+    interpret(*reply, inFlight, e);
+    if (e.completes) inFlight = Request::kNone;
+    out.push_back(std::move(e));
   }
 
  private:
@@ -162,17 +178,14 @@ class MtSicsScale final : public ScaleDriver {
     e.kind = Event::Kind::kAnswer;
   }
 
-  FrameSplitter splitter_{"\r\n", 256};
-  std::vector<FrameSplitter::Frame> frames_;
   bool net_ = false;
 };
 
 // ---------------------------------------------------------------- Toledo 8217
-class Toledo8217Scale final : public ScaleDriver {
+class Toledo8217Scale final : public FramedScaleDriver {
  public:
   Toledo8217Scale(ScaleSetup s, std::optional<WeightUnit> unit)
-      : ScaleDriver(*s.loop, std::move(s.id), "toledo-8217", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)),
-        unit_(unit) {}
+      : FramedScaleDriver(s, "toledo-8217", "\r", 64), unit_(unit) {}
 
  protected:
   std::optional<std::string> requestBytes(Request r) const override {
@@ -189,32 +202,26 @@ class Toledo8217Scale final : public ScaleDriver {
   std::string setupHint() const override {
     return "that the scale is set to the 8217 protocol and the port to 9600 baud 7E1 (format=7E1 in the address)";
   }
-  void resetFraming() override { splitter_.clear(); }
-
-  void onBytes(std::span<const uint8_t> bytes, Request inFlight, std::vector<Event>& out) override {
-    frames_.clear();
-    splitter_.feed(bytes, frames_);
-    for (auto& f : frames_) {
-      Event e;
-      e.completes = inFlight != Request::kNone;
-      size_t stx = f.bytes.rfind('\x02');
-      if (f.overlong || stx == std::string::npos) {
-        e.kind = Event::Kind::kGarbage;
-        e.garbage = Error{ErrorCode::kParse, "\"" + printable(f.bytes, 32) + "\" is not an <STX>...<CR> record"};
-        out.push_back(std::move(e));
-        inFlight = Request::kNone;
-        continue;
-      }
-      auto reply = parseToledo8217Frame(std::string_view(f.bytes).substr(stx + 1));
-      if (!reply) {
-        e.kind = Event::Kind::kGarbage;
-        e.garbage = reply.error();
-      } else {
-        interpret(*reply, inFlight, e);
-      }
+  void onFrame(FrameSplitter::Frame& f, Request inFlight, std::vector<Event>& out) override {
+    Event e;
+    e.completes = inFlight != Request::kNone;
+    size_t stx = f.bytes.rfind('\x02');
+    if (f.overlong || stx == std::string::npos) {
+      e.kind = Event::Kind::kGarbage;
+      e.garbage = Error{ErrorCode::kParse, "\"" + printable(f.bytes, 32) + "\" is not an <STX>...<CR> record"};
       out.push_back(std::move(e));
       inFlight = Request::kNone;
+      return;
     }
+    auto reply = parseToledo8217Frame(std::string_view(f.bytes).substr(stx + 1));
+    if (!reply) {
+      e.kind = Event::Kind::kGarbage;
+      e.garbage = reply.error();
+    } else {
+      interpret(*reply, inFlight, e);
+    }
+    out.push_back(std::move(e));
+    inFlight = Request::kNone;
   }
 
  private:
@@ -286,15 +293,12 @@ class Toledo8217Scale final : public ScaleDriver {
   }
 
   std::optional<WeightUnit> unit_;
-  FrameSplitter splitter_{"\r", 64};
-  std::vector<FrameSplitter::Frame> frames_;
 };
 
 // ---------------------------------------------------------------- NCI
-class NciScale final : public ScaleDriver {
+class NciScale final : public FramedScaleDriver {
  public:
-  explicit NciScale(ScaleSetup s)
-      : ScaleDriver(*s.loop, std::move(s.id), "nci", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)) {}
+  explicit NciScale(ScaleSetup s) : FramedScaleDriver(s, "nci", "\x03", 128) {}
 
  protected:
   std::optional<std::string> requestBytes(Request r) const override {
@@ -316,28 +320,22 @@ class NciScale final : public ScaleDriver {
     return "that the scale is set to the NCI protocol with the same baud rate and format as the device address "
            "(often 9600 7E1)";
   }
-  void resetFraming() override { splitter_.clear(); }
-
-  void onBytes(std::span<const uint8_t> bytes, Request inFlight, std::vector<Event>& out) override {
-    frames_.clear();
-    splitter_.feed(bytes, frames_);
-    for (auto& f : frames_) {
-      Event e;
-      e.completes = inFlight != Request::kNone;
-      auto reply = f.overlong ? fail(ErrorCode::kParse, "a reply longer than 128 bytes") : parseNciFrame(f.bytes);
-      if (!reply) {
-        e.kind = Event::Kind::kGarbage;
-        e.garbage = reply.error();
-      } else if (reply->unrecognised) {
-        e.kind = Event::Kind::kGarbage;
-        e.garbage = Error{ErrorCode::kProtocol, fmt::format("the scale did not understand the {} command (\"?\")",
-                                                            requestName(inFlight))};
-      } else {
-        interpret(*reply, inFlight, e);
-      }
-      out.push_back(std::move(e));
-      inFlight = Request::kNone;
+  void onFrame(FrameSplitter::Frame& f, Request inFlight, std::vector<Event>& out) override {
+    Event e;
+    e.completes = inFlight != Request::kNone;
+    auto reply = f.overlong ? fail(ErrorCode::kParse, "a reply longer than 128 bytes") : parseNciFrame(f.bytes);
+    if (!reply) {
+      e.kind = Event::Kind::kGarbage;
+      e.garbage = reply.error();
+    } else if (reply->unrecognised) {
+      e.kind = Event::Kind::kGarbage;
+      e.garbage = Error{ErrorCode::kProtocol, fmt::format("the scale did not understand the {} command (\"?\")",
+                                                          requestName(inFlight))};
+    } else {
+      interpret(*reply, inFlight, e);
     }
+    out.push_back(std::move(e));
+    inFlight = Request::kNone;
   }
 
  private:
@@ -384,8 +382,6 @@ class NciScale final : public ScaleDriver {
     }
   }
 
-  FrameSplitter splitter_{"\x03", 128};
-  std::vector<FrameSplitter::Frame> frames_;
 };
 
 // ---------------------------------------------------------------- HID POS
@@ -468,12 +464,10 @@ class HidPosScale final : public ScaleDriver {
 };
 
 // ---------------------------------------------------------------- continuous
-class ContinuousScale final : public ScaleDriver {
+class ContinuousScale final : public FramedScaleDriver {
  public:
   ContinuousScale(ScaleSetup s, ContinuousSetup c)
-      : ScaleDriver(*s.loop, std::move(s.id), "continuous", std::move(s.transport), std::move(s.where), s.options, std::move(s.logger)),
-        setup_(std::move(c)),
-        splitter_(setup_.frameEnd, 256) {}
+      : FramedScaleDriver(s, "continuous", c.frameEnd, 256), setup_(std::move(c)) {}
 
  protected:
   std::optional<std::string> requestBytes(Request r) const override {
@@ -489,29 +483,21 @@ class ContinuousScale final : public ScaleDriver {
   std::string setupHint() const override {
     return "that continuous output is switched on in the scale's setup and frame_pattern matches its frames";
   }
-  void resetFraming() override { splitter_.clear(); }
-
-  void onBytes(std::span<const uint8_t> bytes, Request, std::vector<Event>& out) override {
-    frames_.clear();
-    splitter_.feed(bytes, frames_);
-    for (auto& f : frames_) {
-      Event e;
-      auto reading = f.overlong ? fail(ErrorCode::kParse, "a frame longer than 256 bytes") : setup_.parser.parse(f.bytes);
-      if (!reading) {
-        e.kind = Event::Kind::kGarbage;
-        e.garbage = reading.error();
-      } else {
-        e.kind = Event::Kind::kReading;
-        e.reading = std::move(*reading);
-      }
-      out.push_back(std::move(e));
+  void onFrame(FrameSplitter::Frame& f, Request, std::vector<Event>& out) override {
+    Event e;
+    auto reading = f.overlong ? fail(ErrorCode::kParse, "a frame longer than 256 bytes") : setup_.parser.parse(f.bytes);
+    if (!reading) {
+      e.kind = Event::Kind::kGarbage;
+      e.garbage = reading.error();
+    } else {
+      e.kind = Event::Kind::kReading;
+      e.reading = std::move(*reading);
     }
+    out.push_back(std::move(e));
   }
 
  private:
   ContinuousSetup setup_;
-  FrameSplitter splitter_;
-  std::vector<FrameSplitter::Frame> frames_;
 };
 
 }  // namespace
