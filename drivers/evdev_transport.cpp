@@ -123,10 +123,7 @@ class EvdevTransport final : public Transport {
   }
 
   void closeWith(const Error& why) {
-    auto handlers = std::move(handlers_);
-    closeQuietly();
-    logger_.info(deviceFields(address_.path), "evdev closed: {}", why.message);
-    if (handlers.onClosed) handlers.onClosed(why);
+    closeAndReport(handlers_, [this] { closeQuietly(); }, logger_, address_.path, "evdev", why);
   }
 
   void closeQuietly() {

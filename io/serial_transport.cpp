@@ -230,10 +230,7 @@ class SerialTransport final : public Transport {
   }
 
   void closeWith(const Error& why) {
-    auto handlers = std::move(handlers_);
-    closeQuietly();
-    logger_.info(deviceFields(address_.path), "serial port closed: {}", why.message);
-    if (handlers.onClosed) handlers.onClosed(why);
+    closeAndReport(handlers_, [this] { closeQuietly(); }, logger_, address_.path, "serial port", why);
   }
 
   void closeQuietly() {

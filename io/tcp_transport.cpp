@@ -161,10 +161,7 @@ class TcpTransport final : public Transport {
   }
 
   void closeWith(const Error& why) {
-    auto handlers = std::move(handlers_);
-    closeQuietly();
-    logger_.info(deviceFields(address_.text), "tcp closed: {}", why.message);
-    if (handlers.onClosed) handlers.onClosed(why);
+    closeAndReport(handlers_, [this] { closeQuietly(); }, logger_, address_.text, "tcp", why);
   }
 
   void closeQuietly() {

@@ -103,4 +103,16 @@ Status checkKnownParams(const config::DeviceAddress& address, std::string_view k
 // `handlers` is the transport's own member.
 void postConnected(const LoopBound& bound, const Transport::Handlers& handlers);
 
+// How every transport ends a connection: its handlers are taken first
+// (onClosed may reopen it), it closes quietly, the log says why (`kind`:
+// "tcp", "serial", ...), then onClosed hears it.
+template <class CloseQuietly>
+void closeAndReport(Transport::Handlers& handlers, CloseQuietly&& closeQuietly, const Logger& logger,
+                    std::string_view device, std::string_view kind, const Error& why) {
+  auto taken = std::move(handlers);
+  closeQuietly();
+  logger.info(deviceFields(device), "{} closed: {}", kind, why.message);
+  if (taken.onClosed) taken.onClosed(why);
+}
+
 }  // namespace floorlink::io

@@ -334,10 +334,7 @@ class UsbHidTransport final : public Transport {
   }
 
   void closeWith(const Error& why) {
-    auto handlers = std::move(handlers_);
-    closeQuietly();
-    logger_.info(deviceFields(address_.text), "usb closed: {}", why.message);
-    if (handlers.onClosed) handlers.onClosed(why);
+    closeAndReport(handlers_, [this] { closeQuietly(); }, logger_, address_.text, "usb", why);
   }
 
   // Never waits: the event thread (if one runs) finishes the cancelled and
