@@ -82,44 +82,26 @@ class EvdevTransport final : public Transport {
 
  private:
   void onEvents(uint32_t events) {
-    uint8_t buf[sizeof(input_event) * 64];
-    bool first = true;
-    for (;;) {
-      ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n == 0 && first && has(events, IoEvent::kRead)) {
-        closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
-        return;
+    auto token = bound_.token();
+    auto drained = io::drainDeviceNode<sizeof(input_event) * 64>(fd_, events, address_.path,
+                                                             [&](std::span<const uint8_t> bytes) {
+      pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+      std::string text;
+      size_t off = 0;
+      while (pending_.size() - off >= sizeof(input_event)) {
+        input_event ev;
+        std::memcpy(&ev, pending_.data() + off, sizeof ev);
+        off += sizeof ev;
+        if (ev.type == EV_KEY) decoder_.key(ev.code, ev.value, text);
       }
-      first = false;
-      if (n > 0) {
-        pending_.insert(pending_.end(), buf, buf + n);
-        std::string text;
-        size_t off = 0;
-        while (pending_.size() - off >= sizeof(input_event)) {
-          input_event ev;
-          std::memcpy(&ev, pending_.data() + off, sizeof ev);
-          off += sizeof ev;
-          if (ev.type == EV_KEY) decoder_.key(ev.code, ev.value, text);
-        }
-        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(off));
-        if (!text.empty() && handlers_.onData) {
-          auto token = bound_.token();
-          handlers_.onData(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-          if (token.expired()) return;
-        }
-        continue;
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(off));
+      if (!text.empty() && handlers_.onData) {
+        handlers_.onData(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
       }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      if (n < 0 || has(events, IoEvent::kHangup)) {
-        closeWith(Error{ErrorCode::kDisconnected,
-                        address_.path + ": " + (n < 0 ? std::strerror(errno) : std::string("hung up")) + " (unplugged?)"});
-        return;
-      }
-      break;
-    }
-    if (has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
-      closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
-    }
+      return !token.expired();  // false: closed by the handler
+    });
+    if (token.expired()) return;
+    if (!drained) closeWith(drained.error());
   }
 
   void closeWith(const Error& why) {

@@ -173,32 +173,14 @@ class SerialTransport final : public Transport {
  private:
   void onEvents(uint32_t events) {
     if (has(events, IoEvent::kRead) || has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
-      uint8_t buf[512];
-      bool first = true;
-      for (;;) {
-        ssize_t n = ::read(fd_, buf, sizeof buf);
-        if (n == 0 && first && has(events, IoEvent::kRead)) {
-          // Readable but nothing to read: the tty was hung up (adapter gone).
-          closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
-          return;
-        }
-        first = false;
-        if (n > 0) {
-          auto token = bound_.token();
-          if (handlers_.onData) handlers_.onData(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-          if (token.expired()) return;  // closed by the handler
-          continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-        if (n < 0) {
-          closeWith(Error{ErrorCode::kDisconnected, address_.path + ": read failed: " + errnoMessage(errno) +
-                                                        " (unplugged?)"});
-          return;
-        }
-        break;  // n == 0: no data on a raw tty
-      }
-      if (has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
-        closeWith(Error{ErrorCode::kDisconnected, address_.path + ": device hung up (unplugged?)"});
+      auto token = bound_.token();
+      auto drained = drainDeviceNode<512>(fd_, events, address_.path, [&](std::span<const uint8_t> bytes) {
+        if (handlers_.onData) handlers_.onData(bytes);
+        return !token.expired();  // false: closed by the handler
+      });
+      if (token.expired()) return;
+      if (!drained) {
+        closeWith(drained.error());
         return;
       }
     }
@@ -234,12 +216,7 @@ class SerialTransport final : public Transport {
   }
 
   void closeQuietly() {
-    bound_.invalidate();
-    if (presenceTimer_) loop_.cancelTimer(presenceTimer_);
-    presenceTimer_ = 0;
-    if (watch_) loop_.unwatchFd(watch_);
-    watch_ = 0;
-    watching_ = static_cast<uint32_t>(IoEvent::kRead);
+    stopLoopWork(loop_, bound_, presenceTimer_, watch_, watching_, IoEvent::kRead);
     if (port_) {
       sp_close(port_);
       sp_free_port(port_);

@@ -165,12 +165,7 @@ class TcpTransport final : public Transport {
   }
 
   void closeQuietly() {
-    bound_.invalidate();
-    if (connectTimer_) loop_.cancelTimer(connectTimer_);
-    connectTimer_ = 0;
-    if (watch_) loop_.unwatchFd(watch_);
-    watch_ = 0;
-    watching_ = static_cast<uint32_t>(IoEvent::kWrite);
+    stopLoopWork(loop_, bound_, connectTimer_, watch_, watching_, IoEvent::kWrite);
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     connecting_ = false;

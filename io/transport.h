@@ -2,6 +2,9 @@
 // A byte stream to a device (serial, TCP, USB, file), driven by the event
 // loop. Scanners, scales and printers speak their protocols over a Transport;
 // one address grammar names all of them (docs/devices.md).
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -102,6 +105,35 @@ Status checkKnownParams(const config::DeviceAddress& address, std::string_view k
 // handlers.onConnected, which runs while `bound` (the transport's) is valid.
 // `handlers` is the transport's own member.
 void postConnected(const LoopBound& bound, const Transport::Handlers& handlers);
+
+// Reads a device node (tty, evdev) until it would block, each chunk to
+// `onBytes(std::span<const uint8_t>)`, which returns false when it closed
+// the transport (then reading stops: true is returned, nothing else is
+// touched). The error that ends the connection: readable with nothing to
+// read (the node of an unplugged device hung up), a failed read, or a
+// hang-up/error event.
+template <size_t kBuffer, class OnBytes>
+Status drainDeviceNode(int fd, uint32_t events, const std::string& path, OnBytes&& onBytes) {
+  uint8_t buf[kBuffer];
+  const bool readable = has(events, IoEvent::kRead);
+  for (bool first = true;; first = false) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      if (!onBytes(std::span<const uint8_t>(buf, static_cast<size_t>(n)))) return ok();
+      continue;
+    }
+    if (n == 0 && first && readable) return fail(ErrorCode::kDisconnected, path + ": device hung up (unplugged?)");
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    if (n < 0) {
+      return fail(ErrorCode::kDisconnected, path + ": read failed: " + std::strerror(errno) + " (unplugged?)");
+    }
+    break;  // n == 0: no data on a raw tty
+  }
+  if (has(events, IoEvent::kHangup) || has(events, IoEvent::kError)) {
+    return fail(ErrorCode::kDisconnected, path + ": device hung up (unplugged?)");
+  }
+  return ok();
+}
 
 // How every transport ends a connection: its handlers are taken first
 // (onClosed may reopen it), it closes quietly, the log says why (`kind`:

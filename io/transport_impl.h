@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "core/log.h"
+#include "core/loop_bound.h"
 #include "io/transport.h"
 
 namespace floorlink::io::detail {
@@ -29,6 +30,18 @@ inline void watchWritesWhilePending(EventLoop& loop, EventLoop::WatchId watch, u
   if (want == watching) return;
   (void)loop.modifyFd(watch, want);
   watching = want;
+}
+
+// What a closing transport stops on the loop: the callbacks it posted, its
+// timer and its fd watch (`watching` back to the mask a new watch starts with).
+inline void stopLoopWork(EventLoop& loop, LoopBound& bound, EventLoop::TimerId& timer, EventLoop::WatchId& watch,
+                         uint32_t& watching, IoEvent initial) {
+  bound.invalidate();
+  if (timer) loop.cancelTimer(timer);
+  timer = 0;
+  if (watch) loop.unwatchFd(watch);
+  watch = 0;
+  watching = static_cast<uint32_t>(initial);
 }
 
 }  // namespace floorlink::io::detail

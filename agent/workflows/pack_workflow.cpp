@@ -41,15 +41,9 @@ json PackWorkflow::positionData() const {
 }
 
 bool PackWorkflow::setTask(const Task& task) {
-  auto spec = sync::parseTaskSpec(task.specJson);
-  if (!spec) {
-    station_.log().error(LogFields{.station = station_.id(), .taskId = task.taskId}, "{}", spec.error().message);
-    station_.mutableView().task.reset();
-    station_.setStep(Step::kIdle, "Task " + task.taskId + " cannot be read: call a technician.");
-    return false;
-  }
-  spec_ = spec->pack;
-  station_.mutableView().task = task;
+  auto spec = takeTask(station_, task);
+  if (!spec) return false;
+  spec_ = std::move(spec->pack);
   return true;
 }
 

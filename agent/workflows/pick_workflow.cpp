@@ -11,16 +11,10 @@ namespace floorlink::agent {
 using nlohmann::json;
 
 bool PickWorkflow::setTask(const Task& task) {
-  auto spec = sync::parseTaskSpec(task.specJson);
-  if (!spec) {
-    station_.log().error(LogFields{.station = station_.id(), .taskId = task.taskId}, "{}", spec.error().message);
-    station_.mutableView().task.reset();
-    station_.setStep(Step::kIdle, "Task " + task.taskId + " cannot be read: call a technician.");
-    return false;
-  }
-  spec_ = spec->pick;
+  auto spec = takeTask(station_, task);
+  if (!spec) return false;
+  spec_ = std::move(spec->pick);
   gtin_ = gtin14(spec_.gtin);
-  station_.mutableView().task = task;
   return true;
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "sync/command_parser.h"
+
 namespace floorlink::agent {
 namespace {
 
@@ -90,6 +92,18 @@ std::optional<Task> nextTaskFor(WorkflowHost& host, sync::TaskKind kind, std::st
     return std::nullopt;
   }
   return **next;
+}
+
+std::optional<sync::TaskSpec> takeTask(WorkflowHost& host, const Task& task) {
+  auto spec = sync::parseTaskSpec(task.specJson);
+  if (!spec) {
+    host.log().error(LogFields{.station = host.id(), .taskId = task.taskId}, "{}", spec.error().message);
+    host.mutableView().task.reset();
+    host.setStep(Step::kIdle, "Task " + task.taskId + " cannot be read: call a technician.");
+    return std::nullopt;
+  }
+  host.mutableView().task = task;
+  return std::move(*spec);
 }
 
 std::optional<Task> commitClaim(WorkflowHost& host, const Scanned& s, const StepCommit& step, std::string_view gone,

@@ -148,6 +148,10 @@ void stopCancelledTask(WorkflowHost& host, const std::string& taskId, std::strin
 // The station's next task of a kind; nullopt (the station shown idle, with
 // why) when there is none or the store cannot be read.
 std::optional<Task> nextTaskFor(WorkflowHost& host, sync::TaskKind kind, std::string_view kindName);
+// The spec of the task the station takes on, the task shown at the
+// station; nullopt (logged, the station idle and saying so) when its stored
+// spec cannot be read.
+std::optional<sync::TaskSpec> takeTask(WorkflowHost& host, const Task& task);
 // Commits a step that claims its task and shows the task at the station.
 // When the task is no longer there to claim (another station holds it, the
 // OMS cancelled it), the scan is rejected with `gone` and why, and
