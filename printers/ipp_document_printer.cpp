@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -50,7 +51,9 @@ Result<IppTarget> ippTargetOf(const config::DeviceConfig& device) {
       int port = 0;
       if (server.empty()) {
         // CUPS_SERVER, client.conf or the local socket; cupsServer() takes
-        // a ":port" off and leaves it to ippPort().
+        // a ":port" off and leaves it to ippPort(). It caches per thread:
+        // forget the cache so the environment of now counts.
+        cupsSetServer(nullptr);
         server = cupsServer();
         port = ippPort();
       } else if (server.front() != '/') {
@@ -78,7 +81,7 @@ Result<IppTarget> ippTargetOf(const config::DeviceConfig& device) {
 
 namespace {
 
-constexpr double kWaitSliceSeconds = 0.25;  // how soon a blocked libcups call sees a cancel
+constexpr double kWaitSliceSeconds = 0.05;  // how soon a blocked libcups call sees a cancel
 constexpr size_t kWriteChunk = 64 * 1024;
 
 std::string ms(milliseconds d) { return std::to_string(d.count()) + " ms"; }
@@ -281,9 +284,9 @@ struct IppDocumentPrinter::Worker {
     if (http) return ok();
     http_encryption_t encryption = target.tls ? HTTP_ENCRYPTION_ALWAYS : HTTP_ENCRYPTION_IF_REQUESTED;
     // msec 0: create without connecting, so the wait callback is in place
-    // before the connect and the TLS handshake (non-blocking: libcups only
-    // honours timeouts on non-blocking connections).
-    http = httpConnect2(target.host.c_str(), target.port, nullptr, AF_UNSPEC, encryption, 0, 0, nullptr);
+    // before the connect and the TLS handshake. Blocking with a timeout, as
+    // ipptool does: libcups then waits in slices and asks keepWaiting().
+    http = httpConnect2(target.host.c_str(), target.port, nullptr, AF_UNSPEC, encryption, 1, 0, nullptr);
     if (!http) return fail(ErrorCode::kDisconnected, "cannot resolve " + target.host + ": " + lastCupsError());
     httpSetTimeout(http, kWaitSliceSeconds, &Worker::keepWaiting, this);
     requestDeadline = Clock::now() + options.requestTimeout;
@@ -302,29 +305,37 @@ struct IppDocumentPrinter::Worker {
     return ok();
   }
 
-  // A request without document data; takes `request`. An empty response:
-  // no answer (the connection is closed, `why` says what happened).
-  IppResponse exchange(ipp_t* request, std::string& why) {
-    if (auto s = connect(); !s) {
-      ippDelete(request);
-      why = s.error().message;
-      return {};
-    }
-    requestDeadline = Clock::now() + options.requestTimeout;
-    IppResponse response(cupsDoRequest(http, request, target.resource.c_str()));
-    if (!response) {
+  // A request without document data (Get-*, safe to ask twice), made by
+  // `make`. An empty response: no answer (the connection is closed, `why`
+  // says what happened). A kept connection the printer dropped meanwhile is
+  // made again once, so a restarted printer reads as "cannot reach", not as
+  // a lost answer.
+  IppResponse exchange(const std::function<ipp_t*()>& make, std::string& why) {
+    for (bool retried = false;; retried = true) {
+      bool reused = http != nullptr;
+      if (auto s = connect(); !s) {
+        why = s.error().message;
+        return {};
+      }
+      requestDeadline = Clock::now() + options.requestTimeout;
+      IppResponse response(cupsDoRequest(http, make(), target.resource.c_str()));  // frees the request
+      if (response) return response;
       why = cancelled ? std::string("stopped") : "no answer from the printer at " + where() + ": " + lastCupsError();
       closeConnection();
+      if (!reused || retried || cancelled || Clock::now() >= requestDeadline) return {};
     }
-    return response;
   }
 
   IppResponse printerAttributes(std::string& why) {
-    ipp_t* request = newRequest(IPP_OP_GET_PRINTER_ATTRIBUTES, uri);
-    requestAttributes(request, {"printer-state", "printer-state-reasons", "printer-state-message",
-                                "printer-is-accepting-jobs", "document-format-supported", "sides-supported",
-                                "media-supported"});
-    return exchange(request, why);
+    return exchange(
+        [&] {
+          ipp_t* request = newRequest(IPP_OP_GET_PRINTER_ATTRIBUTES, uri);
+          requestAttributes(request, {"printer-state", "printer-state-reasons", "printer-state-message",
+                                      "printer-is-accepting-jobs", "document-format-supported", "sides-supported",
+                                      "media-supported"});
+          return request;
+        },
+        why);
   }
 
   void postStatus(DocumentPrinterStatus status) {
@@ -413,7 +424,8 @@ struct IppDocumentPrinter::Worker {
     } owned{request};
     if (auto s = connect(); !s) return notSent(DocumentOutcome::kNotSent, s.error().message + "; nothing was sent");
     requestDeadline = Clock::now() + options.requestTimeout;
-    http_status_t sent = cupsSendRequest(http, request, target.resource.c_str(), job.bytes.size());
+    // The length is the whole HTTP body: the IPP message and the document.
+    http_status_t sent = cupsSendRequest(http, request, target.resource.c_str(), ippLength(request) + job.bytes.size());
     if (sent != HTTP_STATUS_CONTINUE) {
       // The request's header did not go out whole: no byte of the document did.
       std::string why = lastCupsError();
@@ -477,10 +489,15 @@ struct IppDocumentPrinter::Worker {
         result.reason = "stopped following job " + std::to_string(jobId) + " before it ended: it may have printed";
         return result;
       }
-      ipp_t* request = newRequest(IPP_OP_GET_JOB_ATTRIBUTES, uri);
-      ippAddInteger(request, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", jobId);
-      requestAttributes(request, {"job-state", "job-state-reasons", "job-state-message", "job-impressions-completed"});
-      IppResponse response = exchange(request, lastWhy);
+      IppResponse response = exchange(
+          [&] {
+            ipp_t* request = newRequest(IPP_OP_GET_JOB_ATTRIBUTES, uri);
+            ippAddInteger(request, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", jobId);
+            requestAttributes(request,
+                              {"job-state", "job-state-reasons", "job-state-message", "job-impressions-completed"});
+            return request;
+          },
+          lastWhy);
       if (response) {
         lastContact = Clock::now();
         if (response.status() == IPP_STATUS_ERROR_NOT_FOUND) {
@@ -646,9 +663,7 @@ Status IppDocumentPrinter::start(StatusCallback onStatus) {
   w->poster = bound_.poster();
   w->owner = this;
   worker_ = w;
-  // The thread holds its own reference: it may outlive this printer by the
-  // remainder of one libcups wait slice after stop().
-  std::thread([w] { w->run(); }).detach();
+  thread_ = std::thread([w] { w->run(); });
   log_.info(LogFields{.device = id_}, "document printer {} at {}", id_, describe());
   return ok();
 }
@@ -663,6 +678,10 @@ void IppDocumentPrinter::stop() {
   }
   worker_->cancelled = true;
   worker_->cv.notify_all();
+  // Cancelled, libcups gives up within one wait slice (a connect within
+  // 250 ms): the join is short, and nothing the worker posts can reach a
+  // loop that is gone.
+  if (thread_.joinable()) thread_.join();
   worker_.reset();
 }
 

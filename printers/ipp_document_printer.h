@@ -7,14 +7,15 @@
 // makes every IPP request (status polls, Print-Job, Get-Job-Attributes);
 // results reach the loop through a LoopPoster. The worker never touches
 // loop state; the loop side never calls libcups. stop() and the destructor
-// do not join a worker inside a request: they cancel it (every libcups wait
-// is cut into 250 ms slices that check the cancel flag) and let it end on
-// its own; what it posts afterwards is dropped with the printer.
+// cancel the worker first (every libcups wait is cut into 50 ms slices that
+// check the cancel flag, a connect into 250 ms steps) and then join it, so
+// they block the loop for one slice at most and nothing is posted after.
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "config/config.h"
 #include "core/loop_bound.h"
@@ -78,6 +79,7 @@ class IppDocumentPrinter final : public DocumentPrinter {
   std::map<uint64_t, JobCallbacks> jobs_;
   uint64_t nextSeq_ = 1;
   std::shared_ptr<Worker> worker_;
+  std::thread thread_;
   LoopBound bound_;  // last: posted callbacks die first
 };
 
