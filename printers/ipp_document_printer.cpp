@@ -263,6 +263,16 @@ struct IppDocumentPrinter::Worker {
 
   ~Worker() { closeConnection(); }
 
+  // From the loop: changes what the worker waits for, and wakes it.
+  template <class F>
+  void wake(F change) {
+    {
+      std::lock_guard lock(mu);
+      change(*this);
+    }
+    cv.notify_all();
+  }
+
   // libcups calls this every wait slice: keep waiting (1) until cancelled or
   // past the request's deadline.
   static int keepWaiting(http_t*, void* self) {
@@ -671,13 +681,11 @@ Status IppDocumentPrinter::start(StatusCallback onStatus) {
 void IppDocumentPrinter::stop() {
   bound_.assertLoopThread();
   if (!worker_) return;
-  {
-    std::lock_guard lock(worker_->mu);
-    worker_->stopping = true;
-    worker_->cancelConnect = 1;
-  }
   worker_->cancelled = true;
-  worker_->cv.notify_all();
+  worker_->wake([](Worker& w) {
+    w.stopping = true;
+    w.cancelConnect = 1;
+  });
   // Cancelled, libcups gives up within one wait slice (a connect within
   // 250 ms): the join is short, and nothing the worker posts can reach a
   // loop that is gone.
@@ -695,22 +703,13 @@ Status IppDocumentPrinter::submit(DocumentJob job, JobCallbacks callbacks) {
   if (job.format.empty()) return fail(ErrorCode::kInvalidArgument, "document " + job.docId + " has no format");
   uint64_t seq = nextSeq_++;
   jobs_[seq] = std::move(callbacks);
-  {
-    std::lock_guard lock(worker_->mu);
-    worker_->queue.emplace_back(seq, std::move(job));
-  }
-  worker_->cv.notify_all();
+  worker_->wake([&](Worker& w) { w.queue.emplace_back(seq, std::move(job)); });
   return ok();
 }
 
 void IppDocumentPrinter::pollNow() {
   bound_.assertLoopThread();
-  if (!worker_) return;
-  {
-    std::lock_guard lock(worker_->mu);
-    worker_->pollRequested = true;
-  }
-  worker_->cv.notify_all();
+  if (worker_) worker_->wake([](Worker& w) { w.pollRequested = true; });
 }
 
 void IppDocumentPrinter::onStatus(DocumentPrinterStatus status) {

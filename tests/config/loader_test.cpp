@@ -272,10 +272,13 @@ id = "pick1"
 kind = "pick"
 scanner = "scaner1"
 scale = "scanner1"
+doc_printer = "scanner1"
 )";
   std::string e = errorOf(text);
   EXPECT_NE(e.find("stations[0].scanner: no device with id \"scaner1\", did you mean \"scanner1\"?"), std::string::npos) << e;
   EXPECT_NE(e.find("stations[0].scale: device \"scanner1\" is a scanner, not a scale"), std::string::npos) << e;
+  EXPECT_NE(e.find("floorlink.toml:15: stations[0].doc_printer: device \"scanner1\" is a scanner, not a docprinter"),
+            std::string::npos) << e;
 }
 
 TEST(ConfigLoader, PackStationNeedsScaleAndPrinter) {
@@ -507,22 +510,6 @@ TEST(ConfigLoader, DocumentPrinterMistakesNameFileLineAndKey) {
       "devices[0].options.verify_tsl: unknown key, did you mean \"verify_tls\"?");
   has(errorOf(base, {"devices[0].protocol=zpl"}), "devices[0].protocol: \"zpl\" is not one of ipp");
   has(errorOf(base, {"stations[0].doc_printer=docs9"}), "stations[0].doc_printer: no device with id \"docs9\"");
-}
-
-TEST(ConfigLoader, StationDocPrinterMustBeADocPrinter) {
-  std::string text = std::string(kMinimal) + R"(
-[[devices]]
-id = "printer1"
-kind = "printer"
-address = "tcp://10.1.2.3:9100"
-[[stations]]
-id = "ship1"
-kind = "ship"
-doc_printer = "printer1"
-)";
-  std::string e = errorOf(text);
-  EXPECT_NE(e.find("floorlink.toml:13: stations[0].doc_printer: device \"printer1\" is a printer, not a docprinter"),
-            std::string::npos) << e;
 }
 
 TEST(ConfigLoader, VerifiedIppsMayNameItsCa) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "config/loader.h"
 #include "tests/printers/test_util.h"
@@ -251,42 +252,46 @@ TEST(IppDocumentPrinter, TonerLowIsAWarningNotAFault) {
   EXPECT_EQ(rig.print(pdfJob("slip-12")).outcome, DocumentOutcome::kCompleted);
 }
 
+// Two agents' printers on one device: the first one's job holds the
+// printer (at the print command's gate), so the second finds it busy.
+struct BusyRig {
+  std::unique_ptr<IppEvePrinter> eve = startPrinter();
+  std::optional<Rig> first, second;
+  std::shared_ptr<Rig::Job> holding;
+  explicit BusyRig(const std::string& secondOptions) {
+    if (!eve || !eve->setJobBehavior({.gate = true})) return;
+    first.emplace(docPrinter(eve->uri(), "", "docs1"));
+    second.emplace(docPrinter(eve->uri(), secondOptions, "docs2"));
+    holding = first->submit(pdfJob("slip-holding"));
+    if (!eve->waitForJobs(1, 0, kWait)) holding.reset();
+  }
+  explicit operator bool() const { return holding != nullptr; }
+};
+
 TEST(IppDocumentPrinter, ABusyPrinterIsAskedAgainUntilBothDocumentsComplete) {
-  auto eve = startPrinter();
-  ASSERT_TRUE(eve);
-  ASSERT_TRUE(eve->setJobBehavior({.gate = true}));
-  // Two agents' printers on one device: the second finds it printing the first.
-  Rig first(docPrinter(eve->uri(), "", "docs1"));
-  Rig second(docPrinter(eve->uri(), "", "docs2"));
-  auto a = first.submit(pdfJob("slip-a"));
-  ASSERT_TRUE(eve->waitForJobs(1, 0, kWait));
-  auto b = second.submit(pdfJob("slip-b"));
-  ASSERT_TRUE(runUntil(*second.loop, [&] { return !b->updates.empty(); }, kWait));
-  ASSERT_TRUE(eve->openGate());
-  ASSERT_TRUE(runUntil(*second.loop, [&] { return b->result.has_value(); }, kWait));
-  ASSERT_TRUE(runUntil(*first.loop, [&] { return a->result.has_value(); }, kWait));
-  EXPECT_EQ(a->result->outcome, DocumentOutcome::kCompleted) << a->result->reason;
-  EXPECT_EQ(b->result->outcome, DocumentOutcome::kCompleted) << b->result->reason;
-  ASSERT_FALSE(b->updates.empty());
+  BusyRig rig("");
+  ASSERT_TRUE(rig);
+  auto b = rig.second->submit(pdfJob("slip-b"));
+  ASSERT_TRUE(runUntil(*rig.second->loop, [&] { return !b->updates.empty(); }, kWait));
+  ASSERT_TRUE(rig.eve->openGate());
+  DocumentResult rb = rig.second->wait(b);
+  DocumentResult ra = rig.first->wait(rig.holding);
+  EXPECT_EQ(ra.outcome, DocumentOutcome::kCompleted) << ra.reason;
+  EXPECT_EQ(rb.outcome, DocumentOutcome::kCompleted) << rb.reason;
   EXPECT_EQ(b->updates.front().progress, DocumentProgress::kBusyRetrying);
   EXPECT_TRUE(has(b->updates.front().detail, "server-error-busy")) << b->updates.front().detail;
   EXPECT_GT(b->updates.front().retryIn.count(), 0);
   EXPECT_EQ(b->updates.back().progress, DocumentProgress::kAccepted);
-  EXPECT_EQ(eve->received().size(), 2u);
+  EXPECT_EQ(rig.eve->received().size(), 2u);
 }
 
 TEST(IppDocumentPrinter, BusyLongerThanTheRetryLimitExpiresUnsent) {
-  auto eve = startPrinter();
-  ASSERT_TRUE(eve);
-  ASSERT_TRUE(eve->setJobBehavior({.gate = true}));
-  Rig first(docPrinter(eve->uri(), "", "docs1"));
-  Rig second(docPrinter(eve->uri(), "busy_retry_max_s = 1\n", "docs2"));
-  auto a = first.submit(pdfJob("slip-c"));
-  ASSERT_TRUE(eve->waitForJobs(1, 0, kWait));
-  DocumentResult r = second.print(pdfJob("slip-d"));
+  BusyRig rig("busy_retry_max_s = 1\n");
+  ASSERT_TRUE(rig);
+  DocumentResult r = rig.second->print(pdfJob("slip-d"));
   EXPECT_EQ(r.outcome, DocumentOutcome::kExpired) << r.reason;
   EXPECT_TRUE(has(r.reason, "nothing was printed")) << r.reason;
-  EXPECT_EQ(eve->received().size(), 1u);
+  EXPECT_EQ(rig.eve->received().size(), 1u);
 }
 
 struct CupsRig {

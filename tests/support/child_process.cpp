@@ -20,13 +20,14 @@ extern char** environ;
 namespace floorlink::testing {
 
 Result<pid_t> spawnChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                         const std::string& logFile) {
+                         const std::string& logFile, const std::vector<std::string>& dropPrefixes) {
   std::vector<std::string> vars;
   for (char** e = environ; *e; ++e) {
     std::string_view var(*e);
-    bool replaced = false;
-    for (const auto& v : env) replaced = replaced || var.substr(0, var.find('=') + 1) == v.substr(0, v.find('=') + 1);
-    if (!replaced) vars.emplace_back(var);
+    bool dropped = false;
+    for (const auto& v : env) dropped = dropped || var.substr(0, var.find('=') + 1) == v.substr(0, v.find('=') + 1);
+    for (const auto& prefix : dropPrefixes) dropped = dropped || var.starts_with(prefix);
+    if (!dropped) vars.emplace_back(var);
   }
   vars.insert(vars.end(), env.begin(), env.end());
   std::vector<char*> envp, args;
@@ -35,6 +36,8 @@ Result<pid_t> spawnChild(const std::vector<std::string>& argv, const std::vector
   std::vector<std::string> argvCopy = argv;
   for (auto& a : argvCopy) args.push_back(a.data());
   args.push_back(nullptr);
+  // fork+exec rather than posix_spawn: the child asks to be killed when the
+  // test process dies (PR_SET_PDEATHSIG), so a crashed test leaves nothing.
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return fail(ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));

@@ -1,6 +1,6 @@
 #pragma once
-// Starting the real programs the integration fixtures drive (ippeveprinter,
-// cupsd, dbus-daemon): fork+exec with the parent-death signal, so a crashed
+// Starting the real programs the integration fixtures drive (mosquitto,
+// RabbitMQ, ippeveprinter, cupsd, dbus-daemon): fork+exec with the parent-death signal, so a crashed
 // test leaves none behind.
 #include <sys/types.h>
 
@@ -18,8 +18,10 @@ namespace floorlink::testing {
 // ("NAME=value", replacing a variable of the same name), stdin from
 // /dev/null, stdout and stderr appended to `logFile`, in a process group of
 // its own.
+// Variables of this process that start with one of `dropPrefixes`
+// ("RABBITMQ_") are not passed on.
 Result<pid_t> spawnChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                         const std::string& logFile);
+                         const std::string& logFile, const std::vector<std::string>& dropPrefixes = {});
 
 // SIGCONT (a frozen child), SIGKILL to its process group (the child and all
 // it started) and reap; pid becomes -1.
