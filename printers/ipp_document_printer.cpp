@@ -65,6 +65,7 @@ Result<IppTarget> ippTargetOf(const config::DeviceConfig& device) {
       t.host = server;
       t.port = port > 0 ? port : 631;
       t.resource = "/printers/" + a.path;
+      t.cupsQueue = a.path;
       return t;
     }
     case config::AddressScheme::kSerial:
@@ -373,8 +374,8 @@ struct IppDocumentPrinter::Worker {
     IppResponse response = printerAttributes(why);
     if (!response) return {PrinterState::kOffline, why, {}};
     if (!isSuccess(response.status())) {
-      std::string text = response.status() == IPP_STATUS_ERROR_NOT_FOUND && target.resource.starts_with("/printers/")
-                             ? "CUPS at " + where() + " has no queue " + target.resource.substr(10) + " (lpstat -p)"
+      std::string text = response.status() == IPP_STATUS_ERROR_NOT_FOUND && !target.cupsQueue.empty()
+                             ? "CUPS at " + where() + " has no queue " + target.cupsQueue + " (lpstat -p)"
                              : "the printer answered " + response.describe();
       return {PrinterState::kFault, text, {}};
     }
@@ -652,9 +653,9 @@ Result<std::unique_ptr<IppDocumentPrinter>> IppDocumentPrinter::create(EventLoop
 IppDocumentPrinter::~IppDocumentPrinter() { stop(); }
 
 std::string IppDocumentPrinter::describe() const {
-  if (target_.resource.starts_with("/printers/") && !target_.tls) {
+  if (!target_.cupsQueue.empty()) {
     std::string server = target_.host.starts_with('/') ? target_.host : target_.host + ":" + std::to_string(target_.port);
-    return "cups:" + target_.resource.substr(10) + " on " + server;
+    return "cups:" + target_.cupsQueue + " on " + server;
   }
   return target_.uri();
 }

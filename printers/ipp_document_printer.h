@@ -31,6 +31,7 @@ struct IppTarget {
   bool tls = false;        // ipps: TLS from the first byte
   bool verifyTls = true;   // ipps: the certificate must chain to a trusted CA and name `host`
   std::string caFile;      // ipps: trusted instead of the system's CAs
+  std::string cupsQueue;   // cups:QUEUE: the queue; empty for a printer
   std::string uri() const; // the printer-uri of every request
 };
 // ipp(s)://host:port/res as written; cups:QUEUE on options.server, else on

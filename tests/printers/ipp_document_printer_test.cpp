@@ -90,6 +90,7 @@ TEST(IppDocumentPrinter, PrintsExactlyTheBytesItWasGiven) {
   ASSERT_TRUE(eve);
   Rig rig(docPrinter(eve->uri()));
   ASSERT_TRUE(rig.printer);
+  EXPECT_EQ(rig.printer->describe(), eve->uri());
   DocumentJob job = pdfJob("slip-1", 200 * 1024);
   std::string bytes = job.bytes;
   auto j = rig.submit(std::move(job));
@@ -429,11 +430,13 @@ TEST(IppTargetOf, AddressesBecomeRequestTargets) {
   EXPECT_TRUE(ipps->tls);
   EXPECT_TRUE(ipps->verifyTls);
   EXPECT_EQ(ipps->uri(), "ipps://printer.dc1:8443/ipp/print");
+  EXPECT_EQ(ipps->cupsQueue, "");
   auto cups = ippTargetOf(docPrinter("cups:Slips", "server = \"127.0.0.1:6310\"\n"));
   ASSERT_TRUE(cups);
   EXPECT_EQ(cups->host, "127.0.0.1");
   EXPECT_EQ(cups->port, 6310);
   EXPECT_EQ(cups->resource, "/printers/Slips");
+  EXPECT_EQ(cups->cupsQueue, "Slips");
   EXPECT_EQ(cups->uri(), "ipp://127.0.0.1:6310/printers/Slips");
   auto socket = ippTargetOf(docPrinter("cups:Slips", "server = \"/run/cups/cups.sock\"\n"));
   ASSERT_TRUE(socket);
