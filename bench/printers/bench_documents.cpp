@@ -51,7 +51,7 @@ constexpr const char* kIpptoolTest = R"({
 {
   NAME "Wait for completed"
   OPERATION Get-Job-Attributes
-  DELAY 0,0.25
+  DELAY "0,0.25"
   GROUP operation-attributes-tag
   ATTR charset attributes-charset utf-8
   ATTR language attributes-natural-language en
