@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "tests/support/child_process.h"
 #include "tests/support/mosquitto_broker.h"
@@ -63,8 +64,24 @@ Status CupsServer::run(const std::string& command) const {
 }
 
 Status CupsServer::addQueue(const std::string& name, const std::string& deviceUri, const std::string& model) {
-  return run("/usr/sbin/lpadmin -h " + server() + " -p " + name + " -E -v " + deviceUri +
-             (model.empty() ? "" : " -m " + model));
+  if (auto s = run("/usr/sbin/lpadmin -h " + server() + " -p " + name + " -E -v " + deviceUri +
+                   (model.empty() ? "" : " -m " + model));
+      !s) {
+    return s;
+  }
+  if (model != "everywhere") return ok();
+  // cupsd answers lpadmin first and makes the IPP Everywhere PPD afterwards;
+  // a job in between is aborted ("Unable to convert file 0 to printable
+  // format"). The queue can convert once cupsd logs it available.
+  std::string ready = "Printer \"" + name + "\" is now available.";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (errorLog().find(ready) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return fail(ErrorCode::kTimeout, "cupsd made no PPD for " + name + ":\n" + errorLog());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ok();
 }
 
 Status CupsServer::disableQueue(const std::string& name) {

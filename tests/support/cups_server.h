@@ -12,7 +12,10 @@
 //   "Can't create temporary file" and the queue stops. ErrorPolicy abort-job
 //   keeps a failed job from stopping the queue for the next test.
 // - Queues: `lpadmin -h 127.0.0.1:PORT -p Q -E -v ipp://…/ipp/print -m everywhere`
-//   asks the printer for its attributes and makes a PPD; PDF sent to such a
+//   asks the printer for its attributes and makes a PPD, but cupsd answers
+//   lpadmin before it has made it (in the background; the error_log says
+//   'Printer "Q" is now available.' when done): a job sent in between is
+//   aborted, so addQueue() waits for that line. PDF sent to such a
 //   queue is converted for the printer (pdftopdf, then gstoraster when the
 //   printer takes only image/pwg-raster). A queue made without -m is raw:
 //   the bytes reach the printer unchanged.
