@@ -27,6 +27,9 @@ std::string_view toString(AddressScheme scheme) {
     case AddressScheme::kEvdev: return "evdev";
     case AddressScheme::kFile: return "file";
     case AddressScheme::kSim: return "sim";
+    case AddressScheme::kIpp: return "ipp";
+    case AddressScheme::kIpps: return "ipps";
+    case AddressScheme::kCups: return "cups";
   }
   return "tcp";
 }
@@ -36,6 +39,7 @@ std::string_view toString(DeviceKind kind) {
     case DeviceKind::kScanner: return "scanner";
     case DeviceKind::kScale: return "scale";
     case DeviceKind::kPrinter: return "printer";
+    case DeviceKind::kDocPrinter: return "docprinter";
   }
   return "scanner";
 }

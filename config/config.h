@@ -28,7 +28,7 @@ struct OptionValue {
   Origin origin;
 };
 
-enum class AddressScheme { kSerial, kTcp, kUsb, kEvdev, kFile, kSim };
+enum class AddressScheme { kSerial, kTcp, kUsb, kEvdev, kFile, kSim, kIpp, kIpps, kCups };
 
 // A device address in the style of CUPS device URIs:
 //   serial:/dev/ttyUSB0?baud=9600&format=7E1
@@ -37,31 +37,46 @@ enum class AddressScheme { kSerial, kTcp, kUsb, kEvdev, kFile, kSim };
 //   evdev:/dev/input/by-id/usb-...-event-kbd
 //   file:/var/lib/floorlink/labels.zpl   (printer sink for tests and demos)
 //   sim:name                              (built-in simulated device, demos)
+//   ipp://10.1.2.40:631/ipp/print         (document printers: IPP, ipps:// with TLS)
+//   cups:PackSlips                        (a queue of the local CUPS, which converts)
 struct DeviceAddress {
   AddressScheme scheme = AddressScheme::kTcp;
-  std::string path;                       // serial, evdev, file, sim
-  std::string host;                       // tcp
-  uint16_t port = 0;                      // tcp
+  std::string path;                       // serial, evdev, file, sim; ipp(s): the resource; cups: the queue
+  std::string host;                       // tcp, ipp(s)
+  uint16_t port = 0;                      // tcp, ipp(s)
   uint16_t vendorId = 0, productId = 0;   // usb
   std::map<std::string, std::string> params;  // ?key=value&...
   std::string text;                       // as written
 };
 
-enum class DeviceKind { kScanner, kScale, kPrinter };
+enum class DeviceKind { kScanner, kScale, kPrinter, kDocPrinter };
 enum class StationKind { kPick, kPack, kShip };
 
 std::string_view toString(AddressScheme scheme);
 std::string_view toString(DeviceKind kind);
 std::string_view toString(StationKind kind);
 
+// The [devices.options] of a document printer (kind = "docprinter"), typed
+// and checked by the loader.
+struct DocPrinterOptions {
+  bool verifyTls = true;            // ipps: the printer's certificate must be trusted and name it
+  std::string caFile;               // ipps: a CA (PEM) trusted besides the system's
+  std::string cupsServer;           // cups: host:port or socket; empty: CUPS_SERVER, client.conf, local socket
+  std::chrono::milliseconds pollInterval{5000};     // printer status while idle
+  std::chrono::milliseconds requestTimeout{10000};  // one IPP request's answer
+  std::chrono::seconds busyRetryMax{86400};         // server-error-busy retried this long (the job expiry)
+  std::chrono::seconds lostTimeout{120};            // no contact after the printer took a job: unknown
+};
+
 struct DeviceConfig {
   std::string id;
   DeviceKind kind = DeviceKind::kScanner;
   DeviceAddress address;
   // Protocol/model, e.g. scanner: "generic"; scale: "mt-sics", "toledo-8217",
-  // "nci", "hid-pos", "continuous"; printer: "zpl".
+  // "nci", "hid-pos", "continuous"; printer: "zpl"; docprinter: "ipp".
   std::string protocol;
   std::map<std::string, OptionValue> options;  // [devices.options]
+  DocPrinterOptions docPrinter;                 // kind docprinter only
   Origin origin;
 };
 
@@ -71,6 +86,7 @@ struct StationConfig {
   std::string scanner;  // device ids; empty when none
   std::string scale;
   std::string printer;
+  std::string docPrinter;  // a docprinter device for packing slips and invoices
   Origin origin;
 };
 

@@ -66,10 +66,11 @@ target = "auto"                  # auto (journal under systemd), stderr or journ
 #   serial:/dev/serial/by-id/usb-...?baud=9600&format=8N1
 #   tcp://10.1.2.3:9100   usb://0922:8003?serial=ABC   evdev:/dev/input/by-id/...-event-kbd
 #   file:/var/lib/floorlink/labels.zpl (printer sink)
+#   document printers: ipp://10.1.2.40:631/ipp/print   ipps://...   cups:QUEUE
 #
 # [[devices]]
 # id = "scanner1"
-# kind = "scanner"               # scanner, scale or printer
+# kind = "scanner"               # scanner, scale, printer (labels) or docprinter (documents)
 # address = "tcp://127.0.0.1:7001"
 # protocol = "generic"
 # [devices.options]
@@ -86,6 +87,14 @@ target = "auto"                  # auto (journal under systemd), stderr or journ
 # kind = "printer"
 # address = "tcp://10.1.2.3:9100"
 # protocol = "zpl"
+#
+# [[devices]]
+# id = "docs1"
+# kind = "docprinter"            # packing slips and invoices (PDF) over IPP
+# address = "ipps://10.1.2.40:631/ipp/print"   # or cups:QUEUE for a printer that needs conversion
+# [devices.options]
+# verify_tls = true              # ipps: the printer's certificate must be trusted
+# busy_retry_max_s = 86400       # a busy printer is retried this long
 
 # Stations: one [[stations]] table each; they name their devices by id.
 # [[stations]]
@@ -94,6 +103,7 @@ target = "auto"                  # auto (journal under systemd), stderr or journ
 # scanner = "scanner1"
 # scale = "scale1"
 # printer = "printer1"
+# doc_printer = "docs1"          # optional: where this station's documents print
 )toml";
 }
 

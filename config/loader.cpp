@@ -407,6 +407,68 @@ void forEachTableInArray(Problems& p, const toml::table& root, std::string_view 
   for (size_t i = 0; i < arr->size(); ++i) fn(i, *arr->get(i)->as_table());
 }
 
+bool isDocumentScheme(AddressScheme s) {
+  return s == AddressScheme::kIpp || s == AddressScheme::kIpps || s == AddressScheme::kCups;
+}
+
+// A document printer speaks IPP (to the printer or to the local CUPS); every
+// other kind is a byte stream that IPP addresses cannot reach.
+void checkSchemeFitsKind(Problems& p, const toml::source_region& where, const std::string& key,
+                         const DeviceConfig& d) {
+  bool document = isDocumentScheme(d.address.scheme);
+  if (d.kind == DeviceKind::kDocPrinter && !document) {
+    p.add(where, key,
+          "a docprinter is addressed as ipp://host:631/ipp/print, ipps://host:631/ipp/print or cups:QUEUE, not " +
+              std::string(toString(d.address.scheme)) + ":");
+  } else if (d.kind != DeviceKind::kDocPrinter && document) {
+    p.add(where, key,
+          std::string(toString(d.address.scheme)) + ": addresses are for kind = \"docprinter\" (documents), not a " +
+              std::string(toString(d.kind)));
+  }
+}
+
+// [devices.options] of a docprinter: typed here, so the printer takes them as valid.
+void readDocPrinterOptions(Problems& p, const toml::table& t, const std::string& prefix, DeviceConfig& d) {
+  std::string key = prefix + ".options";
+  TableReader r(p, t, key,
+                {"verify_tls", "ca_file", "server", "poll_ms", "timeout_ms", "busy_retry_max_s", "lost_s"});
+  DocPrinterOptions& o = d.docPrinter;
+  r.boolean("verify_tls", o.verifyTls);
+  r.str("ca_file", o.caFile);
+  r.str("server", o.cupsServer);
+  r.duration("poll_ms", o.pollInterval, 500, 3'600'000);
+  r.duration("timeout_ms", o.requestTimeout, 500, 600'000);
+  r.duration("busy_retry_max_s", o.busyRetryMax, 1, 7 * 86400);
+  r.duration("lost_s", o.lostTimeout, 1, 86400);
+  bool ipps = d.address.scheme == AddressScheme::kIpps;
+  for (const char* k : {"verify_tls", "ca_file"}) {
+    if (t.get(k) && !ipps) p.add(t.get(k)->source(), r.path(k), "is set but the address is not ipps://: use ipps:// or remove it");
+  }
+  if (!o.caFile.empty() && ipps) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.caFile, ec)) {
+      p.add(t.get("ca_file")->source(), r.path("ca_file"), "\"" + o.caFile + "\" does not exist or is not a file");
+    }
+  }
+  if (t.get("ca_file") && !o.verifyTls) {
+    p.add(t.get("ca_file")->source(), r.path("ca_file"), "is set but verify_tls = false: one or the other");
+  }
+  if (auto* n = t.get("server")) {
+    if (d.address.scheme != AddressScheme::kCups) {
+      p.add(n->source(), r.path("server"), "is set but the address is not cups:QUEUE: remove it");
+    } else if (o.cupsServer.empty()) {
+      p.add(n->source(), r.path("server"), "must not be empty: host:port (127.0.0.1:631) or a socket path");
+    } else if (o.cupsServer.front() != '/') {
+      // The one host:port grammar: that of tcp:// addresses.
+      bool hostPort = o.cupsServer.find(':') != std::string::npos && parseAddress("tcp://" + o.cupsServer);
+      if (!hostPort) {
+        p.add(n->source(), r.path("server"),
+              "\"" + o.cupsServer + "\" must be host:port (e.g. 127.0.0.1:631) or an absolute socket path");
+      }
+    }
+  }
+}
+
 void readDevices(Problems& p, const toml::table& root, std::vector<DeviceConfig>& out) {
   std::set<std::string> seen;
   forEachTableInArray(p, root, "devices", [&](size_t i, const toml::table& t) {
@@ -415,7 +477,7 @@ void readDevices(Problems& p, const toml::table& root, std::vector<DeviceConfig>
     DeviceConfig d;
     d.origin = Origin{p.file(), static_cast<int>(t.source().begin.line), prefix};
     r.require("id", "a unique device id, e.g. id = \"scanner1\"");
-    r.require("kind", "one of scanner, scale, printer");
+    r.require("kind", "one of scanner, scale, printer, docprinter");
     r.require("address", "e.g. address = \"serial:/dev/serial/by-id/usb-...?baud=9600\"");
     r.str("id", d.id);
     if (t.get("id") && !validId(d.id)) {
@@ -425,11 +487,22 @@ void readDevices(Problems& p, const toml::table& root, std::vector<DeviceConfig>
     }
     if (t.get("kind")) {
       std::string kind = "scanner";
-      r.choice("kind", kind, {"scanner", "scale", "printer"});
-      d.kind = kind == "scale" ? DeviceKind::kScale : kind == "printer" ? DeviceKind::kPrinter : DeviceKind::kScanner;
+      r.choice("kind", kind, {"scanner", "scale", "printer", "docprinter"});
+      d.kind = kind == "scale"        ? DeviceKind::kScale
+               : kind == "printer"    ? DeviceKind::kPrinter
+               : kind == "docprinter" ? DeviceKind::kDocPrinter
+                                      : DeviceKind::kScanner;
     }
-    d.protocol = d.kind == DeviceKind::kScale ? "mt-sics" : d.kind == DeviceKind::kPrinter ? "zpl" : "generic";
-    r.str("protocol", d.protocol);
+    d.protocol = d.kind == DeviceKind::kScale        ? "mt-sics"
+                 : d.kind == DeviceKind::kPrinter    ? "zpl"
+                 : d.kind == DeviceKind::kDocPrinter ? "ipp"
+                                                     : "generic";
+    if (d.kind == DeviceKind::kDocPrinter) {
+      r.choice("protocol", d.protocol, {"ipp"});
+    } else {
+      r.str("protocol", d.protocol);
+    }
+    bool addressOk = false;
     if (auto* a = t.get("address")) {
       std::string text;
       r.str("address", text);
@@ -437,6 +510,8 @@ void readDevices(Problems& p, const toml::table& root, std::vector<DeviceConfig>
         auto parsed = parseAddress(text);
         if (parsed) {
           d.address = *parsed;
+          addressOk = true;
+          checkSchemeFitsKind(p, a->source(), prefix + ".address", d);
         } else {
           p.add(a->source(), prefix + ".address", parsed.error().message);
         }
@@ -448,6 +523,8 @@ void readDevices(Problems& p, const toml::table& root, std::vector<DeviceConfig>
         d.options[std::string(k.str())] =
             OptionValue{optionText(v), Origin{p.file(), static_cast<int>(v.source().begin.line), key}};
       }
+      // Which options fit depends on the address; a bad one is reported already.
+      if (d.kind == DeviceKind::kDocPrinter && addressOk) readDocPrinterOptions(p, *opts, prefix, d);
     }
     out.push_back(std::move(d));
   });
@@ -458,7 +535,7 @@ void readStations(Problems& p, const toml::table& root, const std::vector<Device
   std::set<std::string> seen;
   forEachTableInArray(p, root, "stations", [&](size_t i, const toml::table& t) {
     std::string prefix = "stations[" + std::to_string(i) + "]";
-    TableReader r(p, t, prefix, {"id", "kind", "scanner", "scale", "printer"});
+    TableReader r(p, t, prefix, {"id", "kind", "scanner", "scale", "printer", "doc_printer"});
     StationConfig s;
     s.origin = Origin{p.file(), static_cast<int>(t.source().begin.line), prefix};
     r.require("id", "a unique station id, e.g. id = \"pack1\"");
@@ -497,6 +574,7 @@ void readStations(Problems& p, const toml::table& root, const std::vector<Device
     ref("scanner", s.scanner, DeviceKind::kScanner);
     ref("scale", s.scale, DeviceKind::kScale);
     ref("printer", s.printer, DeviceKind::kPrinter);
+    ref("doc_printer", s.docPrinter, DeviceKind::kDocPrinter);
     if (s.kind == StationKind::kPack && t.get("id")) {
       if (s.scale.empty()) p.add(t.source(), prefix + ".scale", "a pack station needs a scale");
       if (s.printer.empty()) p.add(t.source(), prefix + ".printer", "a pack station needs a printer");

@@ -44,6 +44,10 @@ std::string identityOf(const config::DeviceAddress& a) {
       return std::string(buf) + (it != a.params.end() ? " serial " + it->second : std::string());
     }
     case config::AddressScheme::kSim: return "sim:" + a.path;
+    case config::AddressScheme::kIpp:
+    case config::AddressScheme::kIpps:
+    case config::AddressScheme::kCups:
+      break;  // document printers: not the device manager's
   }
   return a.text;
 }

@@ -109,6 +109,9 @@ Result<std::unique_ptr<Transport>> createTransport(EventLoop& loop, const config
     case config::AddressScheme::kFile: return detail::createFileTransport(loop, address);
     case config::AddressScheme::kEvdev:
     case config::AddressScheme::kSim:
+    case config::AddressScheme::kIpp:
+    case config::AddressScheme::kIpps:
+    case config::AddressScheme::kCups:
       break;
   }
   return fail(ErrorCode::kUnsupported, "address \"" + address.text + "\": " +

@@ -12,11 +12,9 @@
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "printers/host_status.h"
+#include "printers/printer_state.h"
 
 namespace floorlink::printers {
-
-enum class PrinterState { kOk, kOffline, kFault };
-std::string_view toString(PrinterState state);
 
 struct PrinterStatus {
   PrinterState state = PrinterState::kOffline;

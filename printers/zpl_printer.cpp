@@ -409,7 +409,9 @@ Result<std::unique_ptr<LabelPrinter>> createLabelPrinter(EventLoop& loop, const 
     options.pollInterval = std::chrono::milliseconds(ms);
   }
   config::DeviceAddress a = device.address;
-  if (a.scheme == config::AddressScheme::kEvdev || a.scheme == config::AddressScheme::kSim) {
+  if (a.scheme == config::AddressScheme::kEvdev || a.scheme == config::AddressScheme::kSim ||
+      a.scheme == config::AddressScheme::kIpp || a.scheme == config::AddressScheme::kIpps ||
+      a.scheme == config::AddressScheme::kCups) {
     return fail(ErrorCode::kUnsupported, device.origin.describe() + ": a printer cannot be addressed as " +
                                              std::string(config::toString(a.scheme)) +
                                              "; use tcp://host:9100, usb://vid:pid, serial:/dev/… or file:/path");
@@ -430,6 +432,9 @@ Result<std::unique_ptr<LabelPrinter>> createLabelPrinter(EventLoop& loop, const 
     case config::AddressScheme::kFile:
     case config::AddressScheme::kEvdev:
     case config::AddressScheme::kSim:
+    case config::AddressScheme::kIpp:
+    case config::AddressScheme::kIpps:
+    case config::AddressScheme::kCups:
       break;
   }
   return std::make_unique<FilePrinter>(loop, device.id, std::move(*link), dpmm ? dpmm : 8, logger, options);

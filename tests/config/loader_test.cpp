@@ -140,7 +140,8 @@ kind = "printer"
 address = "tpc://10.1.2.3:9100"
 )";
   EXPECT_EQ(errorOf(text),
-            "floorlink.toml:9: devices[0].address: unknown scheme \"tpc\", expected serial, tcp, usb, evdev, file or sim");
+            "floorlink.toml:9: devices[0].address: unknown scheme \"tpc\", expected serial, tcp, usb, evdev, file, sim, "
+            "ipp, ipps or cups");
 }
 
 TEST(ConfigLoader, UnknownKeyIsAnErrorWithDidYouMean) {
@@ -271,10 +272,13 @@ id = "pick1"
 kind = "pick"
 scanner = "scaner1"
 scale = "scanner1"
+doc_printer = "scanner1"
 )";
   std::string e = errorOf(text);
   EXPECT_NE(e.find("stations[0].scanner: no device with id \"scaner1\", did you mean \"scanner1\"?"), std::string::npos) << e;
   EXPECT_NE(e.find("stations[0].scale: device \"scanner1\" is a scanner, not a scale"), std::string::npos) << e;
+  EXPECT_NE(e.find("floorlink.toml:15: stations[0].doc_printer: device \"scanner1\" is a scanner, not a docprinter"),
+            std::string::npos) << e;
 }
 
 TEST(ConfigLoader, PackStationNeedsScaleAndPrinter) {
@@ -379,7 +383,147 @@ INSTANTIATE_TEST_SUITE_P(
                       AddressCase{"tcp:host:9100", false, "tcp://host:port"},
                       AddressCase{"usb://zz:8003", false, "bad USB vendor id"},
                       AddressCase{"usb://0922", false, "usb://VVVV:PPPP"},
-                      AddressCase{"serial:/dev/ttyUSB0?baud", false, "key=value"}));
+                      AddressCase{"serial:/dev/ttyUSB0?baud", false, "key=value"},
+                      AddressCase{"ipp://10.1.2.40:631/ipp/print", true, "ipp"},
+                      AddressCase{"ipps://printer.dc1:443/ipp/print", true, "ipps"},
+                      AddressCase{"ipp://[fe80::1]:631/ipp/print", true, "ipp"},
+                      AddressCase{"cups:PackSlips", true, "cups"},
+                      AddressCase{"cups:Pack_Slips-2.dc1", true, "cups"},
+                      AddressCase{"ipp:10.1.2.40:631/ipp/print", false, "ipp://10.1.2.40:631/ipp/print"},
+                      AddressCase{"ipp://10.1.2.40/ipp/print", false, "needs host:port"},
+                      AddressCase{"ipp://10.1.2.40:/ipp/print", false, "from 1 to 65535"},
+                      AddressCase{"ipps://10.1.2.40:70000/ipp/print", false, "from 1 to 65535"},
+                      AddressCase{"ipp://:631/ipp/print", false, "needs a host"},
+                      AddressCase{"ipp://10.1.2.40:631", false, "needs the printer's resource path"},
+                      AddressCase{"ipp://10.1.2.40:631/", false, "needs the printer's resource path"},
+                      AddressCase{"ipp://10.1.2.40:631/ipp print", false, "may not contain spaces"},
+                      AddressCase{"ipp://10.1.2.40:631/ipp/print?x=1", false, "takes no ?parameters"},
+                      AddressCase{"ipp://bob@10.1.2.40:631/ipp/print", false, "user name"},
+                      AddressCase{"ipp://[fe80::1:631/ipp/print", false, "closing ']'"},
+                      AddressCase{"ipp://[fe80::1]/ipp/print", false, "needs host:port"},
+                      AddressCase{"cups:", false, "needs the queue name"},
+                      AddressCase{"cups://localhost/PackSlips", false, "not cups://"},
+                      AddressCase{"cups:Pack Slips", false, "may not contain spaces"},
+                      AddressCase{"cups:a/b", false, "may not contain"},
+                      AddressCase{"cups:Q?server=x", false, "takes no ?parameters"},
+                      AddressCase{"lpd://10.1.2.40/queue", false, "ipp, ipps or cups"}));
+
+TEST(ConfigLoader, AddressPartsOfDocumentPrinters) {
+  auto a = parseAddress("ipps://printer.dc1:8443/ipp/print");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->scheme, AddressScheme::kIpps);
+  EXPECT_EQ(a->host, "printer.dc1");
+  EXPECT_EQ(a->port, 8443);
+  EXPECT_EQ(a->path, "/ipp/print");
+  auto v6 = parseAddress("ipp://[::1]:631/printers/Q");
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->path, "/printers/Q");
+  auto q = parseAddress("cups:PackSlips");
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_EQ(q->path, "PackSlips");
+}
+
+constexpr const char* kDocPrinter = R"(
+[[devices]]
+id = "docs1"
+kind = "docprinter"
+address = "ipps://printer.dc1:631/ipp/print"
+[devices.options]
+verify_tls = false
+busy_retry_max_s = 600
+poll_ms = 2000
+timeout_ms = 4000
+lost_s = 30
+
+[[devices]]
+id = "docs2"
+kind = "docprinter"
+address = "cups:PackSlips"
+[devices.options]
+server = "127.0.0.1:6310"
+
+[[devices]]
+id = "docs3"
+kind = "docprinter"
+address = "ipp://10.1.2.41:631/ipp/print"
+
+[[stations]]
+id = "ship1"
+kind = "ship"
+doc_printer = "docs1"
+)";
+
+TEST(ConfigLoader, DocumentPrintersAndTheirOptions) {
+  auto c = loadString(std::string(kMinimal) + kDocPrinter, "floorlink.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const DeviceConfig* d1 = c->device("docs1");
+  ASSERT_NE(d1, nullptr);
+  EXPECT_EQ(d1->kind, DeviceKind::kDocPrinter);
+  EXPECT_EQ(toString(d1->kind), "docprinter");
+  EXPECT_EQ(d1->protocol, "ipp");
+  EXPECT_FALSE(d1->docPrinter.verifyTls);
+  EXPECT_EQ(d1->docPrinter.busyRetryMax, std::chrono::seconds(600));
+  EXPECT_EQ(d1->docPrinter.pollInterval, std::chrono::milliseconds(2000));
+  EXPECT_EQ(d1->docPrinter.requestTimeout, std::chrono::milliseconds(4000));
+  EXPECT_EQ(d1->docPrinter.lostTimeout, std::chrono::seconds(30));
+  EXPECT_EQ(c->device("docs2")->docPrinter.cupsServer, "127.0.0.1:6310");
+  // Defaults: verification on, a busy printer retried for the job expiry.
+  const DeviceConfig* d3 = c->device("docs3");
+  EXPECT_TRUE(d3->docPrinter.verifyTls);
+  EXPECT_EQ(d3->docPrinter.busyRetryMax, std::chrono::hours(24));
+  EXPECT_EQ(d3->docPrinter.cupsServer, "");
+  EXPECT_EQ(c->station("ship1")->docPrinter, "docs1");
+}
+
+TEST(ConfigLoader, DocumentPrinterMistakesNameFileLineAndKey) {
+  std::string base = std::string(kMinimal) + kDocPrinter;
+  auto has = [](const std::string& e, const std::string& what) {
+    EXPECT_NE(e.find(what), std::string::npos) << "want: " << what << "\n got: " << e;
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string text = base;
+    text.replace(text.find(from), from.size(), to);
+    return text;
+  };
+  // kMinimal ends on line 4, so docs1's address is on line 9.
+  const std::string address = "ipps://printer.dc1:631/ipp/print";
+  has(errorOf(replaced(address, "tcp://10.1.2.40:9100")),
+      "floorlink.toml:9: devices[0].address: a docprinter is addressed as ipp://");
+  has(errorOf(replaced(address, "ipp://printer.dc1/ipp/print")),
+      "floorlink.toml:9: devices[0].address: ipp address \"ipp://printer.dc1/ipp/print\" needs host:port");
+  has(errorOf(replaced("verify_tls = false", "verify_tls = \"no\"")),
+      "floorlink.toml:11: devices[0].options.verify_tls: expected true or false");
+  has(errorOf(base, {"devices[1].address=cups:"}), "devices[1].address: cups address needs the queue name");
+  has(errorOf(base, {"devices[0].kind=printer"}),
+      "devices[0].address: ipps: addresses are for kind = \"docprinter\" (documents), not a printer");
+  has(errorOf(base, {"devices[2].options.verify_tls=false"}),
+      "devices[2].options.verify_tls: is set but the address is not ipps://");
+  has(errorOf(base, {"devices[0].options.verify_tls=true", "devices[0].options.ca_file=/nonexistent/ca.pem"}),
+      "devices[0].options.ca_file: \"/nonexistent/ca.pem\" does not exist");
+  has(errorOf(base, {"devices[2].options.server=127.0.0.1:631"}),
+      "devices[2].options.server: is set but the address is not cups:QUEUE");
+  has(errorOf(base, {"devices[1].options.server=localhost"}),
+      "devices[1].options.server: \"localhost\" must be host:port");
+  has(errorOf(base, {"devices[0].options.busy_retry_max_s=0"}), "devices[0].options.busy_retry_max_s: expected an integer from 1");
+  has(errorOf(base, {"devices[0].options.verify_tsl=false"}),
+      "devices[0].options.verify_tsl: unknown key, did you mean \"verify_tls\"?");
+  has(errorOf(base, {"devices[0].protocol=zpl"}), "devices[0].protocol: \"zpl\" is not one of ipp");
+  has(errorOf(base, {"stations[0].doc_printer=docs9"}), "stations[0].doc_printer: no device with id \"docs9\"");
+}
+
+TEST(ConfigLoader, VerifiedIppsMayNameItsCa) {
+  std::string dir = ::testing::TempDir() + "floorlink-loader-docca";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/ca.pem") << "x\n";
+  auto c = loadString(std::string(kMinimal) + kDocPrinter, "floorlink.toml",
+                      {"devices[0].options.verify_tls=true", "devices[0].options.ca_file=" + dir + "/ca.pem"});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->device("docs1")->docPrinter.caFile, dir + "/ca.pem");
+  EXPECT_NE(errorOf(std::string(kMinimal) + kDocPrinter, {"devices[0].options.ca_file=" + dir + "/ca.pem"})
+                .find("devices[0].options.ca_file: is set but verify_tls = false"),
+            std::string::npos);
+}
 
 
 TEST(ConfigLoader, TlsFilesMustExistAndGoWithSsl) {

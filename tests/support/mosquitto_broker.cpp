@@ -1,5 +1,7 @@
 #include "tests/support/mosquitto_broker.h"
 
+#include "tests/support/child_process.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,30 +19,10 @@
 #include <sstream>
 #include <thread>
 
-extern char** environ;
-
 namespace floorlink::testing {
 namespace {
 
 std::string errnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-bool writeFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
-}
-
-bool canConnect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 }  // namespace
 
@@ -83,7 +65,7 @@ Result<TestPki> makeTestPki(const std::string& dir, const std::string& keyPasswo
   p.keyPassword = keyPassword;
   std::string q = " 2>>" + dir + "/openssl.log >/dev/null";
   std::string ext = dir + "/san.ext";
-  if (!writeFile(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n")) {
+  if (!writeTextFile(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n")) {
     return fail(ErrorCode::kIo, "cannot write " + ext);
   }
   const std::string cmds[] = {
@@ -135,7 +117,7 @@ Result<std::unique_ptr<MosquittoBroker>> MosquittoBroker::start(MosquittoOptions
   }
   if (!options.users.empty()) {
     std::string pw = *dir + "/passwd";
-    if (!writeFile(pw, "")) return fail(ErrorCode::kIo, "cannot write " + pw);
+    if (!writeTextFile(pw, "")) return fail(ErrorCode::kIo, "cannot write " + pw);
     for (const auto& [user, password] : options.users) {
       if (runCommand("mosquitto_passwd -b '" + pw + "' '" + user + "' '" + password + "' >/dev/null 2>&1") != 0) {
         return fail(ErrorCode::kIo, "mosquitto_passwd failed for user " + user);
@@ -146,12 +128,12 @@ Result<std::unique_ptr<MosquittoBroker>> MosquittoBroker::start(MosquittoOptions
   }
   if (!options.acl.empty()) {
     std::string acl = *dir + "/acl";
-    if (!writeFile(acl, options.acl + "\n")) return fail(ErrorCode::kIo, "cannot write " + acl);
+    if (!writeTextFile(acl, options.acl + "\n")) return fail(ErrorCode::kIo, "cannot write " + acl);
     ::chmod(acl.c_str(), 0600);
     conf << "acl_file " << acl << "\n";
   }
   conf << options.extraConfig << "\n";
-  if (!writeFile(*dir + "/mosquitto.conf", conf.str())) return fail(ErrorCode::kIo, "cannot write mosquitto.conf");
+  if (!writeTextFile(*dir + "/mosquitto.conf", conf.str())) return fail(ErrorCode::kIo, "cannot write mosquitto.conf");
 
   std::unique_ptr<MosquittoBroker> broker(new MosquittoBroker(std::move(options), *dir, *port));
   if (auto s = broker->spawn(); !s) return std::unexpected(s.error());
@@ -173,26 +155,9 @@ std::string MosquittoBroker::url() const {
 }
 
 Status MosquittoBroker::spawn() {
-  std::string conf = dir_ + "/mosquitto.conf";
-  std::string bin = "/usr/sbin/mosquitto";
-  char* argv[] = {bin.data(), const_cast<char*>("-c"), conf.data(), nullptr};
-  // fork+exec rather than posix_spawn: the child asks to be killed when the
-  // test process dies (PR_SET_PDEATHSIG), so a crashed test leaves no broker.
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(ErrorCode::kIo, errnoText("fork"));
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    // The event loop blocks signals process-wide; the broker must not inherit that.
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(bin.c_str(), argv, environ);
-    ::_exit(127);
-  }
-  pid_ = pid;
+  auto pid = spawnChild({"/usr/sbin/mosquitto", "-c", dir_ + "/mosquitto.conf"}, {}, dir_ + "/stdout.log");
+  if (!pid) return std::unexpected(pid.error());
+  pid_ = *pid;
   frozen_ = false;
   return waitReady();
 }
@@ -205,7 +170,7 @@ Status MosquittoBroker::waitReady() {
       pid_ = -1;
       return fail(ErrorCode::kIo, "mosquitto exited at start; its log:\n" + log());
     }
-    if (canConnect(port_)) return ok();
+    if (acceptsConnections(port_)) return ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return fail(ErrorCode::kTimeout, "mosquitto did not listen on port " + std::to_string(port_));
@@ -255,10 +220,7 @@ Status MosquittoBroker::restart() {
 }
 
 std::string MosquittoBroker::log() const {
-  std::ifstream in(dir_ + "/mosquitto.log");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return readTextFile(dir_ + "/mosquitto.log");
 }
 
 }  // namespace floorlink::testing

@@ -18,33 +18,14 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/child_process.h"
 #include "tests/support/mosquitto_broker.h"
-
-extern char** environ;
 
 namespace floorlink::testing {
 namespace {
 
 const char* kServer = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const char* kCtl = "/usr/lib/rabbitmq/bin/rabbitmqctl";
-
-bool writeFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
-}
-
-bool canConnect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 // Runs a shell command and returns its exit status and standard output.
 std::pair<int, std::string> capture(const std::string& command) {
@@ -83,7 +64,7 @@ Result<std::unique_ptr<RabbitMqCluster>> RabbitMqCluster::start(RabbitMqOptions 
   std::unique_ptr<RabbitMqCluster> c(new RabbitMqCluster(std::move(options), *dir));
   // One Erlang cookie for the nodes and the CLI (both read $HOME/.erlang.cookie).
   std::string cookie = c->dir_ + "/.erlang.cookie";
-  if (!writeFile(cookie, "floorlink-test-" + std::to_string(::getpid()))) {
+  if (!writeTextFile(cookie, "floorlink-test-" + std::to_string(::getpid()))) {
     return fail(ErrorCode::kIo, "cannot write " + cookie);
   }
   ::chmod(cookie.c_str(), 0400);
@@ -108,8 +89,8 @@ Result<std::unique_ptr<RabbitMqCluster>> RabbitMqCluster::start(RabbitMqOptions 
          << "net_ticktime = " << c->options_.netTicktimeS << "\n"
          << "log.file.level = info\n";
     if (!c->options_.durableQueueType.empty()) conf << "mqtt.durable_queue_type = " << c->options_.durableQueueType << "\n";
-    if (!writeFile(n.base + "/rabbitmq.conf", conf.str()) ||
-        !writeFile(n.base + "/enabled_plugins", "[rabbitmq_mqtt].\n")) {
+    if (!writeTextFile(n.base + "/rabbitmq.conf", conf.str()) ||
+        !writeTextFile(n.base + "/enabled_plugins", "[rabbitmq_mqtt].\n")) {
       return fail(ErrorCode::kIo, "cannot write the config of " + n.name);
     }
     c->nodes_.push_back(std::move(n));
@@ -129,7 +110,7 @@ Result<std::unique_ptr<RabbitMqCluster>> RabbitMqCluster::start(RabbitMqOptions 
     }
   }
   for (size_t i = 0; i < c->nodes_.size(); ++i) {
-    while (!canConnect(c->nodes_[i].mqttPort)) {
+    while (!acceptsConnections(c->nodes_[i].mqttPort)) {
       if (std::chrono::steady_clock::now() > deadline) {
         return fail(ErrorCode::kTimeout, c->nodes_[i].name + ": no MQTT listener; its log:\n" + c->log(i));
       }
@@ -154,9 +135,6 @@ Result<std::unique_ptr<RabbitMqCluster>> RabbitMqCluster::start(RabbitMqOptions 
 
 Status RabbitMqCluster::spawn(Node& n) {
   std::vector<std::string> vars;
-  for (char** e = environ; *e; ++e) {
-    if (std::strncmp(*e, "HOME=", 5) != 0 && std::strncmp(*e, "RABBITMQ_", 9) != 0) vars.emplace_back(*e);
-  }
   vars.push_back("HOME=" + dir_);
   vars.push_back("RABBITMQ_NODENAME=" + n.name);
   vars.push_back("RABBITMQ_NODE_IP_ADDRESS=127.0.0.1");
@@ -170,33 +148,11 @@ Status RabbitMqCluster::spawn(Node& n) {
   vars.push_back("RABBITMQ_PID_FILE=" + n.base + "/pid");
   // Inter-node traffic on loopback only.
   vars.push_back("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}");
-  std::vector<char*> envp;
-  for (auto& v : vars) envp.push_back(v.data());
-  envp.push_back(nullptr);
-  std::string bin = kServer;
-  char* argv[] = {bin.data(), nullptr};
-  std::string out = n.base + "/stdout";
   std::filesystem::remove(n.base + "/pid");
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::execve(bin.c_str(), argv, envp.data());
-    ::_exit(127);
-  }
-  n.script = pid;
+  // No RABBITMQ_ setting of the caller's may reach the private nodes.
+  auto pid = spawnChild({kServer}, vars, n.base + "/stdout", {"HOME=", "RABBITMQ_"});
+  if (!pid) return std::unexpected(pid.error());
+  n.script = *pid;
   n.pid = -1;
   n.frozen = false;
   return ok();
@@ -208,10 +164,7 @@ Status RabbitMqCluster::waitStarted(Node& n, std::chrono::steady_clock::time_poi
     int status = 0;
     if (::waitpid(n.script, &status, WNOHANG) == n.script) {
       n.script = -1;
-      std::ifstream in(n.base + "/stdout");
-      std::ostringstream text;
-      text << in.rdbuf();
-      return fail(ErrorCode::kIo, n.name + " exited at start:\n" + text.str());
+      return fail(ErrorCode::kIo, n.name + " exited at start:\n" + readTextFile(n.base + "/stdout"));
     }
     if (std::chrono::steady_clock::now() > deadline) return fail(ErrorCode::kTimeout, n.name + " did not start");
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
